@@ -1,0 +1,50 @@
+/**
+ * The static `http-to` nodes: round-robin in configuration order, a node that failed to
+ * connect skipped for `http-gracetime` (spec §5). The clock is injected.
+ */
+
+/** One node and its counters (shape of uWSGI's stats entry). */
+export interface StaticNode<T> {
+  node: T;
+  name: string;
+  hits: number;
+  /** Clock time (ms) the node was marked failed; 0 while alive. */
+  failedAt: number;
+}
+
+/** Round-robin over nodes with a grace period for failed ones. */
+export class StaticPool<T> {
+  readonly nodes: StaticNode<T>[];
+  #cursor = 0;
+  readonly #graceMs: number;
+  readonly #now: () => number;
+
+  constructor(nodes: Array<{ node: T; name: string }>, graceMs: number, now: () => number) {
+    this.nodes = nodes.map(({ node, name }) => ({ node, name, hits: 0, failedAt: 0 }));
+    this.#graceMs = graceMs;
+    this.#now = now;
+  }
+
+  /** The next usable node after the cursor, skipping `tried`; undefined if none. */
+  next(tried?: ReadonlySet<T>): StaticNode<T> | undefined {
+    const n = this.nodes.length;
+    for (let step = 0; step < n; step++) {
+      const entry = this.nodes[this.#cursor]!;
+      this.#cursor = (this.#cursor + 1) % n;
+      if (tried?.has(entry.node)) continue;
+      if (entry.failedAt !== 0) {
+        if (this.#now() - entry.failedAt < this.#graceMs) continue;
+        entry.failedAt = 0;
+      }
+      entry.hits++;
+      return entry;
+    }
+    return undefined;
+  }
+
+  /** Marks a node failed (connect refused or timed out) for the grace period. */
+  markFailed(node: T): void {
+    const entry = this.nodes.find((e) => e.node === node);
+    if (entry) entry.failedAt = this.#now() || 1;
+  }
+}

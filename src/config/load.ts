@@ -1,0 +1,274 @@
+/** Entries -> a validated, typed `Config` (the one place that maps option names to fields). */
+import type { ConnectAddress, ListenAddress } from "../runtime/types.ts";
+import { parseConnectAddress, parseListenAddress, serverPortOf } from "./address.ts";
+import { ConfigError, type Entry } from "./errors.ts";
+import { findOption, type OptionSpec, suggestOption } from "./options.ts";
+import { expandValue } from "./placeholders.ts";
+
+/** One HTTP listener. */
+export interface ListenerConfig {
+  /** The option that declared it ("http", "http-socket", "http11-socket"). */
+  option: string;
+  spec: string;
+  address: ListenAddress;
+  /** SERVER_PORT text for requests on it. */
+  serverPort: string;
+}
+
+/** One backend node. */
+export interface NodeConfig {
+  spec: string;
+  address: ConnectAddress;
+}
+
+/** Everything the proxy needs, validated. Times are in seconds. */
+export interface Config {
+  listeners: ListenerConfig[];
+  nodes: NodeConfig[];
+  fallbacks: NodeConfig[];
+  gracetime: number;
+  timeout: number;
+  connectTimeout: number;
+  headersTimeout: number;
+  keepalive: number;
+  modifier1: number;
+  modifier2: number;
+  vars: Array<[string, string]>;
+  addHeaders: Array<[string, string]>;
+  logging: boolean;
+  quiet: boolean;
+  serverNameAsHttpHost: boolean;
+  maxChunkedBody: number;
+  processes: number;
+}
+
+/** What loading produced besides the config. */
+export interface Loaded {
+  config: Config;
+  warnings: string[];
+  /** Values asked for with --get, in order. */
+  gets: string[];
+  help: boolean;
+  version: boolean;
+}
+
+/** Expanded option values by name, with their origins. */
+class Values {
+  readonly #map = new Map<string, Entry[]>();
+
+  add(entry: Entry): void {
+    const list = this.#map.get(entry.key);
+    if (list) list.push(entry);
+    else this.#map.set(entry.key, [entry]);
+  }
+
+  all(name: string): Entry[] {
+    return this.#map.get(name) ?? [];
+  }
+
+  last(name: string): Entry | undefined {
+    const list = this.#map.get(name);
+    return list?.[list.length - 1];
+  }
+}
+
+function fail(entry: Entry, rule: string): never {
+  throw new ConfigError(
+    `Cannot use option "${entry.key}" (${entry.origin}) as ${rule}: current value is "${entry.value}"`,
+  );
+}
+
+const TRUE_WORDS = new Set(["", "1", "true", "yes", "on", "y"]);
+const FALSE_WORDS = new Set(["0", "false", "no", "off", "n"]);
+
+function readBool(entry: Entry): boolean {
+  const word = entry.value.trim().toLowerCase();
+  if (TRUE_WORDS.has(word)) return true;
+  if (FALSE_WORDS.has(word)) return false;
+  return fail(entry, "it must be true/yes/on/1 or false/no/off/0");
+}
+
+function readInt(entry: Entry, spec: OptionSpec): number {
+  const text = entry.value.trim();
+  if (spec.kind === "switch-int") {
+    const word = text.toLowerCase();
+    if (TRUE_WORDS.has(word) && !/^\d+$/.test(word)) return 1;
+    if (FALSE_WORDS.has(word) && !/^\d+$/.test(word)) return 0;
+  }
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
+    return fail(entry, "it must be a non-negative integer");
+  }
+  return Number(text);
+}
+
+/** Validates every entry and builds the config. */
+export function loadConfig(
+  entries: Entry[],
+  scope: { env: Record<string, string>; readFile: (path: string) => string },
+): Loaded {
+  const warnings: string[] = [];
+  // placeholders: unknown keys (ini, environment) and `set NAME=VALUE`
+  const firstValue = new Map<string, string>();
+  const unknown: Entry[] = [];
+  for (const entry of entries) {
+    const spec = findOption(entry.key);
+    if (spec?.name === "set") {
+      const eq = entry.value.indexOf("=");
+      if (eq < 0) fail(entry, "it must be NAME=VALUE");
+      const name = entry.value.slice(0, eq);
+      if (!firstValue.has(name)) firstValue.set(name, entry.value.slice(eq + 1));
+      continue;
+    }
+    if (spec === undefined) unknown.push(entry);
+    const key = spec?.name ?? entry.key;
+    if (!firstValue.has(key)) firstValue.set(key, entry.value);
+  }
+  const referenced = new Set<string>();
+  const lookupScope = {
+    env: scope.env,
+    readFile: scope.readFile,
+    lookup: (name: string) => {
+      referenced.add(name);
+      return firstValue.get(name);
+    },
+  };
+  const expand = (entry: Entry): string => {
+    try {
+      return expandValue(entry.value, lookupScope);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      return fail(entry, `a file named by @() cannot be read (${why})`);
+    }
+  };
+
+  const values = new Values();
+  for (const entry of entries) {
+    const spec = findOption(entry.key);
+    if (spec === undefined || spec.name === "set") continue;
+    values.add({ ...entry, key: spec.name, value: expand(entry) });
+  }
+
+  const strict = values.all("strict").some(readBool);
+  for (const entry of unknown) {
+    const hint = suggestOption(entry.key);
+    if (strict) {
+      throw new ConfigError(
+        `Unknown option "${entry.key}" (${entry.origin})` +
+          (hint ? `: did you mean "${hint}"?` : ""),
+      );
+    }
+    if (!referenced.has(entry.key)) {
+      warnings.push(
+        `Unknown option "${entry.key}" (${entry.origin}) is kept as a placeholder but nothing uses it` +
+          (hint ? `: did you mean "${hint}"?` : ""),
+      );
+    }
+  }
+
+  for (const entry of entries) {
+    const spec = findOption(entry.key);
+    if (spec?.planned) {
+      throw new ConfigError(
+        `Cannot use option "${spec.name}" (${entry.origin}) as ${spec.planned} is not available in this version of uwsgi-edge: current value is "${entry.value}"`,
+      );
+    }
+  }
+
+  const bool = (name: string, fallback: boolean): boolean => {
+    const entry = values.last(name);
+    return entry ? readBool(entry) : fallback;
+  };
+  const int = (name: string, fallback: number, min = 0): number => {
+    const entry = values.last(name);
+    if (!entry) return fallback;
+    const n = readInt(entry, findOption(name)!);
+    if (n < min) fail(entry, `it must be at least ${min}`);
+    return n;
+  };
+  // validate every occurrence of scalar options, not just the winning one
+  for (const spec of new Set(entries.map((e) => findOption(e.key)))) {
+    if (!spec) continue;
+    for (const entry of values.all(spec.name)) {
+      if (spec.kind === "bool") readBool(entry);
+      if (spec.kind === "int" || spec.kind === "switch-int") readInt(entry, spec);
+    }
+  }
+
+  const listeners: ListenerConfig[] = [];
+  for (const option of ["http", "http-socket", "http11-socket"]) {
+    for (const entry of values.all(option)) {
+      const parsed = parseListenAddress(entry.value);
+      if (!parsed.ok) fail(entry, parsed.rule);
+      listeners.push({
+        option,
+        spec: entry.value,
+        address: parsed.address,
+        serverPort: serverPortOf(entry.value),
+      });
+    }
+  }
+  const nodes = (option: string): NodeConfig[] =>
+    values.all(option).map((entry) => {
+      const parsed = parseConnectAddress(entry.value);
+      if (!parsed.ok) fail(entry, parsed.rule);
+      return { spec: entry.value, address: parsed.address };
+    });
+
+  const vars: Array<[string, string]> = [];
+  for (const entry of values.all("http-var")) {
+    const eq = entry.value.indexOf("=");
+    if (eq <= 0) {
+      warnings.push(
+        `Ignoring option "http-var" (${entry.origin}) as it must be KEY=VALUE: current value is "${entry.value}"`,
+      );
+      continue;
+    }
+    vars.push([entry.value.slice(0, eq), entry.value.slice(eq + 1)]);
+  }
+  const addHeaders: Array<[string, string]> = values.all("add-header").map((entry) => {
+    const colon = entry.value.indexOf(":");
+    const name = entry.value.slice(0, colon).trim();
+    if (colon <= 0 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+      fail(entry, 'it must be "Name: value"');
+    }
+    return [name, entry.value.slice(colon + 1).trim()];
+  });
+
+  const timeout = int("http-timeout", 60, 1);
+  const config: Config = {
+    listeners,
+    nodes: nodes("http-to"),
+    fallbacks: nodes("http-fallback"),
+    gracetime: int("http-gracetime", 30),
+    timeout,
+    connectTimeout: int("http-connect-timeout", 0) || timeout,
+    headersTimeout: int("http-headers-timeout", 0) || timeout,
+    keepalive: int("http-keepalive", 1),
+    modifier1: int("http-modifier1", 0),
+    modifier2: int("http-modifier2", 0),
+    vars,
+    addHeaders,
+    logging: !bool("disable-logging", false),
+    quiet: bool("http-quiet", false),
+    serverNameAsHttpHost: bool("http-server-name-as-http-host", false),
+    maxChunkedBody: int("http-max-chunked-body", 64 * 1024 * 1024),
+    processes: int("http-processes", 1, 1),
+  };
+  for (const name of ["http-modifier1", "http-modifier2"]) {
+    const entry = values.last(name);
+    if (entry && Number(entry.value) > 255) fail(entry, "it must be from 0 to 255");
+  }
+  const processes = values.last("http-processes");
+  if (processes && config.processes > 1) {
+    fail(processes, "several router processes arrive with the master (issue 4)");
+  }
+
+  const gets = values.all("get").map((entry) => firstValue.get(entry.value) ?? "");
+  return {
+    config,
+    warnings,
+    gets: gets.map((v) => expandValue(v, lookupScope)),
+    help: bool("help", false),
+    version: bool("version", false),
+  };
+}

@@ -1,0 +1,375 @@
+/**
+ * The option table: one row per uWSGI option uwsgi-edge knows. It drives the CLI parser,
+ * validation, `--help` and the README reference. Names keep uWSGI's spelling.
+ */
+
+/**
+ * How a value is read.
+ * - `bool`: true/yes/on/1 or no value = true; false/no/off/0 = false.
+ * - `int`: a non-negative integer.
+ * - `switch-int`: an integer where true/yes/on/no value mean 1 and false/no/off mean 0
+ *   (uWSGI reads `http-keepalive = true` as 0; we read it as on).
+ * - `string`: the last occurrence wins.
+ * - `list`: every occurrence is kept, in order.
+ */
+export type OptionKind = "bool" | "int" | "switch-int" | "string" | "list";
+
+/**
+ * Who acts on an option.
+ * - `edge`: the proxy itself.
+ * - `meta`: config loading and the command line (ini, set, help, ...).
+ * - `app`: application/worker options, for embedded mode (not available yet).
+ * - `accepted`: meaningful to uWSGI, harmless here, accepted and ignored (README says why).
+ */
+export type OptionOwner = "edge" | "meta" | "app" | "accepted";
+
+/** One row of the table. */
+export interface OptionSpec {
+  name: string;
+  aliases?: string[];
+  kind: OptionKind;
+  owner: OptionOwner;
+  /** Argument shown in --help ("ADDR", "N"). */
+  arg?: string;
+  /** Default shown in --help. */
+  default?: string;
+  doc: string;
+  /** Not implemented yet: using it is a config error naming the issue that brings it. */
+  planned?: string;
+}
+
+const SECONDS = "N";
+
+/** Every option uwsgi-edge knows, in --help order. */
+export const OPTIONS: readonly OptionSpec[] = [
+  // listeners
+  {
+    name: "http",
+    aliases: ["httprouter"],
+    kind: "list",
+    owner: "edge",
+    arg: "ADDR",
+    doc: "HTTP listener: :port (all IPv4), host:port, [v6]:port or a unix socket path",
+  },
+  {
+    name: "http-socket",
+    kind: "list",
+    owner: "edge",
+    arg: "ADDR",
+    doc: "HTTP listener (same as http: the edge parses HTTP, always HTTP/1.1-correct)",
+  },
+  {
+    name: "http11-socket",
+    kind: "list",
+    owner: "edge",
+    arg: "ADDR",
+    doc: "HTTP listener (same as http)",
+  },
+  {
+    name: "https",
+    kind: "list",
+    owner: "edge",
+    arg: "ADDR,CRT,KEY",
+    doc: "HTTPS listener",
+    planned: "HTTPS support (issue 6)",
+  },
+  {
+    name: "http-to-https",
+    kind: "list",
+    owner: "edge",
+    arg: "ADDR[,PORT]",
+    doc: "listener that redirects every request to https",
+    planned: "HTTPS support (issue 6)",
+  },
+  // backends
+  {
+    name: "http-to",
+    kind: "list",
+    owner: "edge",
+    arg: "ADDR",
+    doc: "backend node speaking the uwsgi protocol: host:port, [v6]:port or unix path",
+  },
+  {
+    name: "http-fallback",
+    kind: "list",
+    owner: "edge",
+    arg: "ADDR",
+    doc: "node tried, in order, after the http-to nodes failed to connect",
+  },
+  {
+    name: "http-gracetime",
+    kind: "int",
+    owner: "edge",
+    arg: SECONDS,
+    default: "30",
+    doc: "seconds a node that refused a connection is skipped",
+  },
+  {
+    name: "http-timeout",
+    kind: "int",
+    owner: "edge",
+    arg: SECONDS,
+    default: "60",
+    doc: "seconds of backend silence before 504 Gateway Timeout",
+  },
+  {
+    name: "http-connect-timeout",
+    kind: "int",
+    owner: "edge",
+    arg: SECONDS,
+    default: "http-timeout",
+    doc: "seconds a backend connect may take before the next node is tried",
+  },
+  {
+    name: "http-headers-timeout",
+    kind: "int",
+    owner: "edge",
+    arg: SECONDS,
+    default: "http-timeout",
+    doc: "seconds a client may take to send its request head",
+  },
+  {
+    name: "http-modifier1",
+    kind: "int",
+    owner: "edge",
+    arg: "N",
+    default: "0",
+    doc: "modifier1 of the packets sent to backends (5 = PSGI, 7 = Rack, ...)",
+  },
+  {
+    name: "http-modifier2",
+    kind: "int",
+    owner: "edge",
+    arg: "N",
+    default: "0",
+    doc: "modifier2 of the packets sent to backends",
+  },
+  {
+    name: "http-var",
+    kind: "list",
+    owner: "edge",
+    arg: "KEY=VALUE",
+    doc: "extra uwsgi var sent with every request",
+  },
+  {
+    name: "http-server-name-as-http-host",
+    kind: "bool",
+    owner: "edge",
+    default: "false",
+    doc: "SERVER_NAME = the Host header instead of the machine's hostname",
+  },
+  {
+    name: "http-max-chunked-body",
+    kind: "int",
+    owner: "edge",
+    arg: "BYTES",
+    default: "67108864",
+    doc: "largest chunked request body buffered to compute CONTENT_LENGTH (above: 413)",
+  },
+  // HTTP semantics
+  {
+    name: "http-keepalive",
+    kind: "switch-int",
+    owner: "edge",
+    arg: "[N]",
+    default: "on",
+    doc: "client keep-alive (Deno's HTTP server always keeps HTTP/1.1 connections alive)",
+  },
+  {
+    name: "http-auto-chunked",
+    kind: "bool",
+    owner: "edge",
+    default: "on",
+    doc: "chunk sizeless responses for HTTP/1.1 clients (always done by the edge)",
+  },
+  {
+    name: "http-auto-gzip",
+    kind: "bool",
+    owner: "edge",
+    doc: "gzip responses marked with uWSGI-Encoding: gzip",
+    planned: "http-auto-gzip (issue 3)",
+  },
+  {
+    name: "add-header",
+    kind: "list",
+    owner: "edge",
+    arg: "NAME: VALUE",
+    doc: "header added to every proxied response",
+  },
+  // logging and process
+  {
+    name: "disable-logging",
+    aliases: ["L"],
+    kind: "bool",
+    owner: "edge",
+    default: "false",
+    doc: "no access-log line per request",
+  },
+  {
+    name: "http-quiet",
+    kind: "bool",
+    owner: "edge",
+    default: "false",
+    doc: "do not log backend connect failures",
+  },
+  {
+    name: "master",
+    aliases: ["M"],
+    kind: "bool",
+    owner: "accepted",
+    doc: "accepted for compatibility; the edge always runs as one supervising process",
+  },
+  {
+    name: "http-processes",
+    aliases: ["http-workers"],
+    kind: "int",
+    owner: "edge",
+    arg: "N",
+    default: "1",
+    doc: "number of router processes",
+  },
+  {
+    name: "plugin",
+    aliases: ["plugins"],
+    kind: "list",
+    owner: "accepted",
+    arg: "NAME[,NAME]",
+    doc: "accepted for compatibility (http and corerouter are built in)",
+  },
+  {
+    name: "listen",
+    kind: "int",
+    owner: "accepted",
+    arg: "N",
+    doc: "accepted for compatibility; the runtime picks the listen backlog",
+  },
+  {
+    name: "buffer-size",
+    aliases: ["b"],
+    kind: "int",
+    owner: "accepted",
+    arg: "BYTES",
+    doc: "the backends' var block limit; accepted (the edge's own limit is 65535)",
+  },
+  {
+    name: "http-buffer-size",
+    kind: "int",
+    owner: "accepted",
+    arg: "BYTES",
+    doc: "accepted for compatibility (buffers are sized by the edge)",
+  },
+  {
+    name: "die-on-term",
+    kind: "bool",
+    owner: "accepted",
+    doc: "accepted: SIGTERM always means graceful shutdown in uwsgi-edge",
+  },
+  // configuration
+  {
+    name: "config",
+    kind: "list",
+    owner: "meta",
+    arg: "FILE",
+    doc: "load a config file (ini, by extension)",
+  },
+  {
+    name: "ini",
+    aliases: ["include"],
+    kind: "list",
+    owner: "meta",
+    arg: "FILE[:SECTION]",
+    doc: "load an ini file (section [uwsgi] unless given)",
+  },
+  {
+    name: "set",
+    aliases: ["set-placeholder", "set-ph"],
+    kind: "list",
+    owner: "meta",
+    arg: "NAME=VALUE",
+    doc: "define a placeholder usable as %(NAME)",
+  },
+  {
+    name: "strict",
+    kind: "bool",
+    owner: "meta",
+    doc: "unknown ini keys are errors instead of placeholders",
+  },
+  {
+    name: "get",
+    kind: "list",
+    owner: "meta",
+    arg: "NAME",
+    doc: "print the expanded value of an option or placeholder and exit",
+  },
+  { name: "help", aliases: ["h"], kind: "bool", owner: "meta", doc: "print this help and exit" },
+  { name: "version", kind: "bool", owner: "meta", doc: "print the version and exit" },
+  // application options (embedded mode)
+  ...[
+    "module",
+    "wsgi-file",
+    "wsgi",
+    "file",
+    "callable",
+    "mount",
+    "processes",
+    "workers",
+    "threads",
+    "enable-threads",
+    "harakiri",
+    "virtualenv",
+    "venv",
+    "home",
+    "chdir",
+    "pythonpath",
+    "env",
+    "socket",
+    "uwsgi-socket",
+    "lazy-apps",
+  ].map((name): OptionSpec => ({
+    name,
+    kind: "list",
+    owner: "app",
+    arg: "VALUE",
+    doc: "application option, passed to the spawned uWSGI workers",
+    planned: "embedded mode (issue 4)",
+  })),
+];
+
+const BY_NAME = new Map<string, OptionSpec>();
+for (const spec of OPTIONS) {
+  BY_NAME.set(spec.name, spec);
+  for (const alias of spec.aliases ?? []) BY_NAME.set(alias, spec);
+}
+
+/** The table row for a name or alias. */
+export function findOption(name: string): OptionSpec | undefined {
+  return BY_NAME.get(name);
+}
+
+/** The closest known option name, for "did you mean" hints (or undefined if none is close). */
+export function suggestOption(name: string): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of BY_NAME.keys()) {
+    if (candidate.length < 3) continue;
+    const d = editDistance(name, candidate);
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = candidate;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost));
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
+}

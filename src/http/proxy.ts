@@ -1,0 +1,246 @@
+/**
+ * The Hono app: every request becomes a uwsgi packet for a backend node; the backend's
+ * raw HTTP response goes back to the client, streamed both ways.
+ */
+import { Hono } from "hono";
+import type { StaticPool } from "../balancer/static_pool.ts";
+import type { Config, ListenerConfig, NodeConfig } from "../config/load.ts";
+import type { Logger } from "../log.ts";
+import type { IdleSweeper } from "./idle_sweeper.ts";
+import type { Conn, ConnectAddress, Peer } from "../runtime/types.ts";
+import { encodePacket } from "../uwsgi/packet.ts";
+import { requestVars } from "../uwsgi/request_vars.ts";
+import { errorResponse, statusForFailure } from "./errors.ts";
+import { type Exchange, exchange, UpstreamError } from "./upstream.ts";
+
+/** What the proxy needs from the outside. */
+export interface ProxyDeps {
+  config: Config;
+  pool: StaticPool<NodeConfig>;
+  connect: (address: ConnectAddress) => Promise<Conn>;
+  hostname: string;
+  logger: Logger;
+  now: () => number;
+  sweeper: IdleSweeper;
+}
+
+/** Per-request context handed in by the listener. */
+export interface ListenerEnv {
+  peer: Peer;
+  listener: ListenerConfig;
+}
+
+/** Hop-by-hop response headers the edge never forwards (it frames responses itself). */
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "upgrade",
+  "trailer",
+  "te",
+]);
+
+/** Attempts per request: the first and at most 3 retries, only before a backend accepted. */
+const MAX_ATTEMPTS = 4;
+
+/** The raw request target from a Deno request URL ("http://h/a?b" -> "/a?b"). */
+export function targetOf(url: string): string {
+  const slash = url.indexOf("/", url.indexOf("//") + 2);
+  return slash < 0 ? "/" : url.slice(slash);
+}
+
+/** Builds the Hono app for these dependencies. */
+export function createProxyApp(deps: ProxyDeps): Hono<{ Bindings: ListenerEnv }> {
+  const app = new Hono<{ Bindings: ListenerEnv }>();
+  const handle = proxyHandler(deps);
+  app.all("*", (c) => handle(c.req.raw, c.env));
+  return app;
+}
+
+/** The proxy handler itself, free of Hono for in-process tests and benchmarks. */
+export function proxyHandler(deps: ProxyDeps) {
+  const { config, pool, logger, sweeper } = deps;
+  const fallbacks = config.fallbacks;
+  const timeoutMs = config.timeout * 1000;
+  const connectTimeoutMs = config.connectTimeout * 1000;
+
+  const pickNode = (tried: Set<NodeConfig>): NodeConfig | undefined => {
+    const entry = pool.next(tried);
+    if (entry) return entry.node;
+    return fallbacks.find((node) => !tried.has(node));
+  };
+
+  const connectTo = (node: NodeConfig): Promise<Conn> =>
+    new Promise((resolve, reject) => {
+      const watch = sweeper.watch(connectTimeoutMs, () => {
+        reject(new Error(`connect timed out after ${config.connectTimeout} s`));
+      });
+      deps.connect(node.address).then(
+        (conn) => {
+          watch.stop();
+          // a connection that arrives after the timeout is closed at once
+          if (watch.expired) conn.close();
+          else resolve(conn);
+        },
+        (error) => {
+          watch.stop();
+          reject(error);
+        },
+      );
+    });
+
+  return async (request: Request, env: ListenerEnv): Promise<Response> => {
+    const started = deps.now();
+    const target = targetOf(request.url);
+    const method = request.method;
+    const client = env.peer.address;
+    const log = (status: number, bytes: number, node: string) => {
+      if (config.logging) {
+        logger.access({
+          client,
+          method,
+          uri: target,
+          status,
+          bytes,
+          ms: deps.now() - started,
+          node,
+        });
+      }
+    };
+    const refuse = (status: number, node: string, cause?: string): Response => {
+      if (cause && !config.quiet) logger.error(`${method} ${target} => ${status}: ${cause}`);
+      log(status, 0, node);
+      return errorResponse(status);
+    };
+
+    // request body: streamed with Content-Length, buffered (to compute one) when chunked
+    let body: Uint8Array | ReadableStream<Uint8Array> | null = request.body;
+    let headers: Iterable<[string, string]> = request.headers;
+    if (body !== null && !request.headers.has("content-length")) {
+      const buffered = await bufferBody(body, config.maxChunkedBody);
+      if (buffered === undefined) {
+        return refuse(413, "-", `chunked body larger than ${config.maxChunkedBody} bytes`);
+      }
+      body = buffered;
+      headers = withContentLength(request.headers, buffered.length);
+    }
+
+    let packet: Uint8Array;
+    try {
+      packet = encodePacket(
+        requestVars(
+          {
+            method,
+            target,
+            protocol: "HTTP/1.1",
+            headers,
+            remoteAddr: client,
+            remotePort: env.peer.port,
+            serverPort: env.listener.serverPort,
+            https: false,
+          },
+          {
+            hostname: deps.hostname,
+            serverNameAsHttpHost: config.serverNameAsHttpHost,
+            extra: config.vars,
+          },
+        ),
+        config.modifier1,
+        config.modifier2,
+      );
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      return refuse(431, "-", error.message);
+    }
+
+    const tried = new Set<NodeConfig>();
+    let conn: Conn | undefined;
+    let node: NodeConfig | undefined;
+    const causes: string[] = [];
+    while (conn === undefined && tried.size < MAX_ATTEMPTS) {
+      node = pickNode(tried);
+      if (node === undefined) break;
+      tried.add(node);
+      try {
+        conn = await connectTo(node);
+      } catch (error) {
+        pool.markFailed(node);
+        const why = error instanceof Error ? error.message : String(error);
+        causes.push(`${node.spec}: ${why}`);
+        if (!config.quiet) logger.warn(`cannot connect to node ${node.spec}: ${why}`);
+      }
+    }
+    if (conn === undefined || node === undefined) {
+      const cause = tried.size === 0
+        ? "every node is failed (within http-gracetime) and no fallback is left"
+        : `no node could be connected (${causes.join("; ")})`;
+      return refuse(502, node?.spec ?? "-", cause);
+    }
+
+    const nodeName = node.spec;
+    let result: Exchange;
+    try {
+      result = await exchange(conn, packet, body, {
+        timeoutMs,
+        sweeper,
+        headOnly: method === "HEAD",
+        onDone: (status, bytes, error) => {
+          if (error && error.kind !== "client" && !config.quiet) {
+            logger.error(`${method} ${target} via ${nodeName}: ${error.message}`);
+          }
+          log(status, bytes, nodeName);
+        },
+      });
+    } catch (error) {
+      if (!(error instanceof UpstreamError)) throw error;
+      return refuse(statusForFailure(error.kind), nodeName, `node ${nodeName}: ${error.message}`);
+    }
+    const status = result.head.status;
+    if (status < 200 || status > 599) {
+      if (result.body instanceof ReadableStream) await result.body.cancel();
+      return refuse(502, nodeName, `node ${nodeName} answered with status ${status}`);
+    }
+    const responseHeaders: Array<[string, string]> = [];
+    for (const header of result.head.headers) {
+      if (!HOP_BY_HOP.has(header[0].toLowerCase())) responseHeaders.push(header);
+    }
+    for (const header of config.addHeaders) responseHeaders.push(header);
+    try {
+      // the reason phrase is not passed on: Deno's server writes the standard one
+      return new Response(result.body, { status, headers: responseHeaders });
+    } catch (error) {
+      if (result.body instanceof ReadableStream) await result.body.cancel();
+      return refuse(502, nodeName, `node ${nodeName} sent an invalid header: ${error}`);
+    }
+  };
+}
+
+/** Reads a whole body if it fits in `limit` bytes; undefined if it does not. */
+async function bufferBody(
+  body: ReadableStream<Uint8Array>,
+  limit: number,
+): Promise<Uint8Array | undefined> {
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  for await (const part of body) {
+    size += part.length;
+    if (size > limit) return undefined;
+    parts.push(part);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/** Request headers for a de-chunked body: Transfer-Encoding out, Content-Length in. */
+function withContentLength(headers: Headers, length: number): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const [name, value] of headers) if (name !== "transfer-encoding") out.push([name, value]);
+  out.push(["content-length", String(length)]);
+  return out;
+}

@@ -1,0 +1,63 @@
+/** The only writer of log lines. Lines from one event-loop turn go out in one write. */
+
+/** Where log text goes (a runtime's stderr, or a test's array). */
+export type LogSink = (text: string) => void;
+
+/** A small logger: startup/info lines, warnings, errors and access lines. */
+export class Logger {
+  #pending = "";
+  #scheduled = false;
+  readonly #sink: LogSink;
+  readonly #clock: () => number;
+
+  constructor(sink: LogSink, clock: () => number = Date.now) {
+    this.#sink = sink;
+    this.#clock = clock;
+  }
+
+  info(message: string): void {
+    this.#line(message);
+  }
+
+  warn(message: string): void {
+    this.#line(`warning: ${message}`);
+  }
+
+  error(message: string): void {
+    this.#line(`error: ${message}`);
+  }
+
+  /** One access-log line per request. */
+  access(
+    entry: {
+      client: string;
+      method: string;
+      uri: string;
+      status: number;
+      bytes: number;
+      ms: number;
+      node: string;
+    },
+  ): void {
+    this.#line(
+      `${entry.client} ${entry.method} ${entry.uri} => ${entry.status} ${entry.bytes} bytes in ${entry.ms} ms via ${entry.node}`,
+    );
+  }
+
+  /** Writes what is pending now. */
+  flush(): void {
+    this.#scheduled = false;
+    if (this.#pending === "") return;
+    const text = this.#pending;
+    this.#pending = "";
+    this.#sink(text);
+  }
+
+  #line(message: string): void {
+    this.#pending += `[${new Date(this.#clock()).toISOString()}] ${message}\n`;
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+}

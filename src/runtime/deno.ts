@@ -1,0 +1,86 @@
+/** The Deno implementation of the runtime seam (the only file that calls `Deno.*`). */
+import type { Conn, ConnectAddress, Handler, ListenAddress, Runtime, Server } from "./types.ts";
+
+const encoder = new TextEncoder();
+
+function serve(address: ListenAddress, handler: Handler): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    let server: Deno.HttpServer<Deno.NetAddr> | Deno.HttpServer<Deno.UnixAddr> | undefined;
+    const onListen = (bound: Deno.NetAddr | Deno.UnixAddr) => {
+      const actual: ListenAddress = "path" in bound
+        ? { transport: "unix", path: bound.path }
+        : { transport: "tcp", hostname: bound.hostname, port: bound.port };
+      // onListen runs inside Deno.serve, before it returns the server object
+      queueMicrotask(() => {
+        const s = server!;
+        resolve({ address: actual, shutdown: () => s.shutdown(), finished: s.finished });
+      });
+    };
+    const onError = (error: unknown): Response => {
+      throw error;
+    };
+    try {
+      if (address.transport === "unix") {
+        try {
+          Deno.removeSync(address.path);
+        } catch (error) {
+          // a missing stale socket file is the normal case
+          if (!(error instanceof Deno.errors.NotFound)) throw error;
+        }
+        server = Deno.serve(
+          { path: address.path, onListen, onError },
+          (request) => handler(request, { address: "0.0.0.0", port: 0 }),
+        );
+      } else {
+        server = Deno.serve(
+          { hostname: address.hostname, port: address.port, onListen, onError },
+          (request, info) => {
+            const remote = info.remoteAddr;
+            return handler(request, { address: remote.hostname, port: remote.port });
+          },
+        );
+      }
+    } catch (error) {
+      reject(error);
+    }
+  });
+}
+
+async function connect(address: ConnectAddress): Promise<Conn> {
+  if (address.transport === "unix") {
+    return await Deno.connect({ transport: "unix", path: address.path });
+  }
+  const conn = await Deno.connect({ hostname: address.hostname, port: address.port });
+  conn.setNoDelay(true);
+  return conn;
+}
+
+/** The Deno runtime. */
+export const denoRuntime: Runtime = {
+  name: `deno ${Deno.version.deno}`,
+  serve,
+  connect,
+  readTextFile: (path) => Deno.readTextFileSync(path),
+  env: () => Deno.env.toObject(),
+  hostname: () => Deno.hostname(),
+  cwd: () => Deno.cwd(),
+  cpuCount: () => navigator.hardwareConcurrency,
+  pid: () => Deno.pid,
+  execPath: () => Deno.execPath(),
+  writeStderr: (text) => {
+    writeAll(Deno.stderr, encoder.encode(text));
+  },
+  writeStdout: (text) => {
+    writeAll(Deno.stdout, encoder.encode(text));
+  },
+  onSignal: (signal, listener) => {
+    Deno.addSignalListener(signal, listener);
+    return () => Deno.removeSignalListener(signal, listener);
+  },
+  now: () => Date.now(),
+};
+
+function writeAll(target: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
+  let offset = 0;
+  while (offset < bytes.length) offset += target.writeSync(bytes.subarray(offset));
+}

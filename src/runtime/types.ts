@@ -1,0 +1,65 @@
+/**
+ * The runtime seam: everything uwsgi-edge needs from the host runtime (Deno today, Bun
+ * later). Only files in src/runtime/ implement it; the rest of the code receives a
+ * `Runtime` and never touches a global runtime API.
+ */
+
+/** Where to listen: a TCP host/port or a unix stream socket path. */
+export type ListenAddress =
+  | { transport: "tcp"; hostname: string; port: number }
+  | { transport: "unix"; path: string };
+
+/** Where to connect: a TCP host (name, IPv4 or IPv6) and port, or a unix socket path. */
+export type ConnectAddress =
+  | { transport: "tcp"; hostname: string; port: number }
+  | { transport: "unix"; path: string };
+
+/** The client end of an accepted HTTP request. */
+export interface Peer {
+  /** Textual client address ("127.0.0.1", "::1"); "0.0.0.0" on unix listeners. */
+  address: string;
+  /** Client port; 0 on unix listeners. */
+  port: number;
+}
+
+/** A byte stream to a backend; `read` fills the buffer given, `null` means EOF. */
+export interface Conn {
+  read(buffer: Uint8Array): Promise<number | null>;
+  write(bytes: Uint8Array): Promise<number>;
+  close(): void;
+}
+
+/** Request handler of a listener. */
+export type Handler = (request: Request, peer: Peer) => Response | Promise<Response>;
+
+/** A running listener. */
+export interface Server {
+  /** The bound address (with the real port when 0 was asked for). */
+  address: ListenAddress;
+  /** Stops accepting and waits for in-flight requests. */
+  shutdown(): Promise<void>;
+  /** Resolves when the server has stopped. */
+  finished: Promise<void>;
+}
+
+/** Everything the program needs from its host. */
+export interface Runtime {
+  /** Name and version, for --version and logs ("deno 2.9.6"). */
+  name: string;
+  serve(address: ListenAddress, handler: Handler): Promise<Server>;
+  connect(address: ConnectAddress): Promise<Conn>;
+  readTextFile(path: string): string;
+  env(): Record<string, string>;
+  hostname(): string;
+  cwd(): string;
+  cpuCount(): number;
+  pid(): number;
+  /** Absolute path of the running executable. */
+  execPath(): string;
+  /** Writes text to standard error without waiting (log lines). */
+  writeStderr(text: string): void;
+  writeStdout(text: string): void;
+  /** Calls `listener` on a POSIX signal; returns a function that removes it. */
+  onSignal(signal: "SIGINT" | "SIGTERM" | "SIGHUP" | "SIGQUIT", listener: () => void): () => void;
+  now(): number;
+}

@@ -1,0 +1,41 @@
+/** A Runtime for in-process tests: files from a map, no sockets unless given. */
+import type { Conn, ConnectAddress, Runtime } from "../src/runtime/types.ts";
+
+export interface FakeRuntime extends Runtime {
+  stderr: string[];
+  stdout: string[];
+}
+
+export function fakeRuntime(
+  options: {
+    files?: Record<string, string>;
+    env?: Record<string, string>;
+    cwd?: string;
+    connect?: (address: ConnectAddress) => Promise<Conn>;
+  } = {},
+): FakeRuntime {
+  const stderr: string[] = [];
+  const stdout: string[] = [];
+  return {
+    name: "fake",
+    stderr,
+    stdout,
+    serve: () => Promise.reject(new Error("no serving in the fake runtime")),
+    connect: options.connect ?? (() => Promise.reject(new Error("Connection refused"))),
+    readTextFile: (path) => {
+      const text = options.files?.[path];
+      if (text === undefined) throw new Error(`No such file or directory: ${path}`);
+      return text;
+    },
+    env: () => options.env ?? {},
+    hostname: () => "testhost",
+    cwd: () => options.cwd ?? "/work",
+    cpuCount: () => 2,
+    pid: () => 1234,
+    execPath: () => "/usr/bin/fake",
+    writeStderr: (text) => void stderr.push(text),
+    writeStdout: (text) => void stdout.push(text),
+    onSignal: () => () => {},
+    now: () => 1_700_000_000_000,
+  };
+}
