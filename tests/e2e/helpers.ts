@@ -1,0 +1,199 @@
+/**
+ * Real processes for end-to-end tests: uWSGI backends and the edge (from source, or the
+ * compiled binary when UWSGI_EDGE_BIN is set). Every process is stopped by PID and awaited.
+ */
+
+export const ROOT = new URL("../../", import.meta.url).pathname;
+export const BENCH_APP = new URL("../../../shared/bench/app.py", import.meta.url).pathname;
+export const TEST_APP = new URL("../testdata/app.py", import.meta.url).pathname;
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** A private temporary directory, removed by `cleanup()`. */
+export function tempDir(): { path: string; cleanup: () => void } {
+  const path = Deno.makeTempDirSync({ prefix: "uwsgi-edge-test-" });
+  return { path, cleanup: () => Deno.removeSync(path, { recursive: true }) };
+}
+
+/** A running child process with its combined output. */
+export class Proc {
+  readonly child: Deno.ChildProcess;
+  output = "";
+  readonly #done: Promise<unknown>;
+  #status: Deno.CommandStatus | undefined;
+  readonly name: string;
+
+  constructor(
+    cmd: string,
+    args: string[],
+    options: { env?: Record<string, string>; cwd?: string } = {},
+  ) {
+    this.name = `${cmd} ${args.join(" ")}`;
+    this.child = new Deno.Command(cmd, {
+      args,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: options.env ?? {},
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+    }).spawn();
+    const collect = async (stream: ReadableStream<Uint8Array>) => {
+      const decoder = new TextDecoder();
+      for await (const chunk of stream) this.output += decoder.decode(chunk, { stream: true });
+    };
+    this.#done = Promise.all([
+      collect(this.child.stdout),
+      collect(this.child.stderr),
+      this.child.status.then((s) => (this.#status = s)),
+    ]);
+  }
+
+  get pid(): number {
+    return this.child.pid;
+  }
+
+  /** Waits until the output matches `pattern` (or the process exits / time runs out). */
+  async waitFor(pattern: RegExp, timeoutMs = 15000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(this.output)) {
+      if (this.#status) throw new Error(`${this.name} exited early:\n${this.output}`);
+      if (Date.now() > deadline) {
+        throw new Error(
+          `${this.name} did not print ${pattern} in ${timeoutMs} ms:\n${this.output}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Resolves with the exit status once the process ended by itself. */
+  async exited(): Promise<Deno.CommandStatus> {
+    await this.#done;
+    return this.#status!;
+  }
+
+  /** Sends `signal`, then SIGKILL after `graceMs`; waits for the exit. */
+  async stop(signal: Deno.Signal = "SIGTERM", graceMs = 5000): Promise<Deno.CommandStatus> {
+    if (!this.#status) {
+      try {
+        this.child.kill(signal);
+      } catch {
+        // already gone
+      }
+      const timer = setTimeout(() => {
+        try {
+          this.child.kill("SIGKILL");
+        } catch {
+          // already gone
+        }
+      }, graceMs);
+      await this.#done;
+      clearTimeout(timer);
+    }
+    await this.#done;
+    return this.#status!;
+  }
+}
+
+const BASE_ENV = {
+  PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+  HOME: Deno.env.get("HOME") ?? "/root",
+};
+
+/** Starts a uWSGI backend on `socket` (unix path or host:port); stopped with SIGINT. */
+export async function startUwsgi(
+  socket: string,
+  extra: string[] = [],
+  app = BENCH_APP,
+): Promise<Proc> {
+  const proc = new Proc("uwsgi", [
+    "--plugin",
+    "python3",
+    "--socket",
+    socket,
+    "--wsgi-file",
+    app,
+    "--master",
+    "--processes",
+    "2",
+    "--disable-logging",
+    "--buffer-size",
+    "32768",
+    ...extra,
+  ], { env: BASE_ENV });
+  await proc.waitFor(/spawned uWSGI worker 2/);
+  return proc;
+}
+
+/** Starts uWSGI's own HTTP router (for differential tests); stopped with SIGINT. */
+export async function startUwsgiRouter(port: number, args: string[]): Promise<Proc> {
+  const proc = new Proc("uwsgi", [
+    "--plugin",
+    "http",
+    "--master",
+    "--http",
+    `127.0.0.1:${port}`,
+    "--disable-logging",
+    ...args,
+  ], { env: BASE_ENV });
+  await proc.waitFor(/uWSGI http bound on/);
+  return proc;
+}
+
+/** The command that runs the edge: the compiled binary if UWSGI_EDGE_BIN is set. */
+export function edgeCommand(): { cmd: string; args: string[] } {
+  const bin = Deno.env.get("UWSGI_EDGE_BIN");
+  if (bin) return { cmd: bin, args: [] };
+  return {
+    cmd: Deno.execPath(),
+    args: ["run", "-A", "--config", `${ROOT}deno.json`, `${ROOT}main.ts`],
+  };
+}
+
+/** Starts the edge with `args` and waits until every listener is up. */
+export async function startEdge(
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string; listeners?: number } = {},
+): Promise<Proc> {
+  const { cmd, args: pre } = edgeCommand();
+  const proc = new Proc(cmd, [...pre, ...args], {
+    env: { ...BASE_ENV, NO_COLOR: "1", ...options.env },
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+  });
+  const count = options.listeners ?? 1;
+  await proc.waitFor(new RegExp(`(listening on[^\\n]*\\n[^]*){${count}}`));
+  return proc;
+}
+
+/** Sends raw bytes on a TCP connection and reads until the server closes (or timeout). */
+export async function rawRequest(port: number, bytes: string, timeoutMs = 5000): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(new TextEncoder().encode(bytes));
+    let out = "";
+    const buf = new Uint8Array(65536);
+    const deadline = Date.now() + timeoutMs;
+    const decoder = new TextDecoder("latin1");
+    while (Date.now() < deadline) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      out += decoder.decode(buf.subarray(0, n));
+    }
+    return out;
+  } finally {
+    conn.close();
+  }
+}
+
+/** Peak resident memory (VmHWM) of a process, in MiB. */
+export function peakRssMiB(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? "0");
+  return kb / 1024;
+}

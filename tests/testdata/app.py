@@ -1,0 +1,70 @@
+"""WSGI app for uwsgi-edge's end-to-end tests (served by real uWSGI workers).
+
+Routes: /  /env  /echo  /bytes/N  /stream/N  /sleep/MS  /status/CODE  /chunked  /node
+"""
+import json
+import os
+import time
+
+
+def application(environ, start_response):
+    path = environ.get("PATH_INFO", "/")
+    parts = path.strip("/").split("/")
+    head, arg = parts[0], (parts[1] if len(parts) > 1 else "")
+
+    def reply(body, status="200 OK", ctype="text/plain", extra=()):
+        start_response(status, [("Content-Type", ctype), ("Content-Length", str(len(body)))] + list(extra))
+        return [body]
+
+    if path == "/":
+        return reply(b"Hello World\n")
+    if head == "env":
+        env = {k: v for k, v in environ.items() if isinstance(v, str)}
+        return reply(json.dumps(env, sort_keys=True).encode(), ctype="application/json")
+    if head == "echo":
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        stream = environ["wsgi.input"]
+        if environ.get("QUERY_STRING") == "count":
+            total = 0
+            while total < length:
+                piece = stream.read(min(1 << 20, length - total))
+                if not piece:
+                    break
+                total += len(piece)
+            return reply(str(total).encode())
+        return reply(stream.read(length) if length else b"", ctype="application/octet-stream")
+    if head == "bytes":
+        n = int(arg or 0)
+        start_response("200 OK", [("Content-Type", "application/octet-stream"), ("Content-Length", str(n))])
+
+        def pieces(left=n):
+            block = b"x" * (1 << 20)
+            while left > 0:
+                k = min(left, len(block))
+                left -= k
+                yield block[:k]
+        return pieces()
+    if head == "stream":
+        n = int(arg or 0)
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+
+        def pieces(left=n):
+            while left > 0:
+                k = min(left, 16384)
+                left -= k
+                yield b"y" * k
+        return pieces()
+    if head == "sleep":
+        time.sleep(int(arg or 0) / 1000.0)
+        return reply(b"slept")
+    if head == "status":
+        code = int(arg or 200)
+        start_response("%d STATUS" % code, [("Content-Length", "0")])
+        return [b""]
+    if head == "chunked":
+        # the app frames its own body: the edge must not chunk it a second time
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Transfer-Encoding", "chunked")])
+        return [b"5\r\nhello\r\n", b"6\r\n world\r\n", b"0\r\n\r\n"]
+    if head == "node":
+        return reply(os.environ.get("NODE", "?").encode())
+    return reply(b"not found\n", status="404 Not Found")
