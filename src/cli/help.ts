@@ -38,3 +38,17 @@ export function helpText(): string {
     "",
   ].join("\n");
 }
+
+/** The README's option reference, as a Markdown table (a test keeps README in sync). */
+export function optionTableMarkdown(): string {
+  const rows = OPTIONS.filter((spec) => spec.owner !== "app").map((spec) => {
+    const names = [spec.name, ...(spec.aliases ?? [])].map((n) => "`" + n + "`").join(", ");
+    const status = spec.planned
+      ? ` **Not available yet:** ${spec.planned}.`
+      : spec.owner === "accepted"
+      ? " Accepted, no effect."
+      : "";
+    return `| ${names} | ${spec.arg ?? ""} | ${spec.default ?? ""} | ${spec.doc}.${status} |`;
+  });
+  return ["| option | value | default | meaning |", "|---|---|---|---|", ...rows].join("\n");
+}

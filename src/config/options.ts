@@ -126,7 +126,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     owner: "edge",
     arg: SECONDS,
     default: "http-timeout",
-    doc: "seconds a client may take to send its request head",
+    doc: "seconds a client may take to send its request head (parsed, not enforced yet: issue 3)",
   },
   {
     name: "http-modifier1",
@@ -173,7 +173,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     owner: "edge",
     arg: "[N]",
     default: "on",
-    doc: "client keep-alive (Deno's HTTP server always keeps HTTP/1.1 connections alive)",
+    doc: "client keep-alive: always on for HTTP/1.1; the idle timeout N is not enforced yet (issue 3)",
   },
   {
     name: "http-auto-chunked",
@@ -226,7 +226,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     owner: "edge",
     arg: "N",
     default: "1",
-    doc: "number of router processes",
+    doc: "number of router processes (only 1 until the master arrives: issue 4)",
   },
   {
     name: "plugin",

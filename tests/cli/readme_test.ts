@@ -1,0 +1,18 @@
+import assert from "node:assert/strict";
+import { optionTableMarkdown } from "../../src/cli/help.ts";
+
+const README = Deno.readTextFileSync(new URL("../../README.md", import.meta.url));
+
+Deno.test("README's option reference is the one generated from the option table", () => {
+  const start = README.indexOf("<!-- options:begin -->");
+  const end = README.indexOf("<!-- options:end -->");
+  assert.ok(start >= 0 && end > start, "README has the options markers");
+  const block = README.slice(start + "<!-- options:begin -->".length, end).trim();
+  assert.equal(block, optionTableMarkdown(), "run: deno task readme-options, paste between the markers");
+});
+
+Deno.test("README names the test command that .ci/run runs", () => {
+  const ci = Deno.readTextFileSync(new URL("../../.ci/run", import.meta.url));
+  assert.match(ci, /scripts\/test/);
+  assert.match(README, /^scripts\/test$/m);
+});
