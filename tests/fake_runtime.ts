@@ -21,6 +21,9 @@ export function fakeRuntime(
     stderr,
     stdout,
     serve: () => Promise.reject(new Error("no serving in the fake runtime")),
+    listen: () => {
+      throw new Error("no listening in the fake runtime");
+    },
     connect: options.connect ?? (() => Promise.reject(new Error("Connection refused"))),
     readTextFile: (path) => {
       const text = options.files?.[path];

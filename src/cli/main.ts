@@ -7,7 +7,8 @@ import { environmentEntries, expandIncludes } from "../config/sources.ts";
 import { IdleSweeper } from "../http/idle_sweeper.ts";
 import { createProxyApp, type ListenerEnv } from "../http/proxy.ts";
 import { Logger } from "../log.ts";
-import type { Runtime, Server } from "../runtime/types.ts";
+import type { Runtime } from "../runtime/types.ts";
+import { H1Server } from "../http/h1_server.ts";
 import { VERSION } from "../version.ts";
 import { parseArgv } from "./argv.ts";
 import { helpText } from "./help.ts";
@@ -81,34 +82,44 @@ export async function main(args: readonly string[], runtime: Runtime): Promise<n
     config.gracetime * 1000,
     runtime.now,
   );
-  const app = createProxyApp({
+  const sweeper = new IdleSweeper(runtime.now);
+  const forwardDeps = {
     config,
     pool,
     connect: runtime.connect,
     hostname: runtime.hostname(),
     logger,
     now: runtime.now,
-    sweeper: new IdleSweeper(runtime.now),
-  });
+    sweeper,
+  };
+  const app = createProxyApp(forwardDeps);
   logger.info(`uwsgi-edge ${VERSION} (${runtime.name}) pid ${runtime.pid()}`);
   for (const node of config.nodes) logger.info(`node ${formatAddress(node.address)} (http-to)`);
   for (const node of config.fallbacks) {
     logger.info(`node ${formatAddress(node.address)} (http-fallback)`);
   }
 
-  const servers: Server[] = [];
+  const stoppers: Array<() => Promise<void>> = [];
+  const stopAll = () => Promise.all(stoppers.map((stop) => stop()));
   for (const listener of config.listeners) {
     try {
-      const server = await runtime.serve(
-        listener.address,
-        (request, peer) => app.fetch(request, { peer, listener } satisfies ListenerEnv),
-      );
-      servers.push(server);
-      logger.info(`${listener.option} listening on ${formatAddress(server.address)}`);
+      if (config.engine === "native") {
+        const server = new H1Server(runtime.listen(listener.address), listener, forwardDeps);
+        server.start();
+        stoppers.push(() => server.shutdown());
+        logger.info(`${listener.option} listening on ${formatAddress(listener.address)}`);
+      } else {
+        const server = await runtime.serve(
+          listener.address,
+          (request, peer) => app.fetch(request, { peer, listener } satisfies ListenerEnv),
+        );
+        stoppers.push(() => server.shutdown());
+        logger.info(`${listener.option} listening on ${formatAddress(server.address)} (hono)`);
+      }
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
       logger.error(`cannot listen on ${listener.spec} (${listener.option}): ${why}`);
-      await Promise.all(servers.map((s) => s.shutdown()));
+      await stopAll();
       logger.flush();
       return EXIT_RUNTIME;
     }
@@ -125,7 +136,8 @@ export async function main(args: readonly string[], runtime: Runtime): Promise<n
   });
   const signal = await stopped;
   logger.info(`${signal}: graceful shutdown, finishing in-flight requests`);
-  await Promise.all(servers.map((s) => s.shutdown()));
+  await stopAll();
+  sweeper.close();
   logger.info("goodbye");
   logger.flush();
   return EXIT_OK;

@@ -40,6 +40,8 @@ export interface Config {
   serverNameAsHttpHost: boolean;
   maxChunkedBody: number;
   processes: number;
+  /** HTTP engine of plain listeners. */
+  engine: "native" | "hono";
 }
 
 /** What loading produced besides the config. */
@@ -253,7 +255,15 @@ export function loadConfig(
     serverNameAsHttpHost: bool("http-server-name-as-http-host", false),
     maxChunkedBody: int("http-max-chunked-body", 64 * 1024 * 1024),
     processes: int("http-processes", 1, 1),
+    engine: "native",
   };
+  const engine = values.last("http-engine");
+  if (engine) {
+    if (engine.value !== "native" && engine.value !== "hono") {
+      fail(engine, 'it must be "native" or "hono"');
+    }
+    config.engine = engine.value;
+  }
   for (const name of ["http-modifier1", "http-modifier2"]) {
     const entry = values.last(name);
     if (entry && Number(entry.value) > 255) fail(entry, "it must be from 0 to 255");

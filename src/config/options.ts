@@ -81,6 +81,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: "listener that redirects every request to https",
     planned: "HTTPS support (issue 6)",
   },
+  {
+    name: "http-engine",
+    kind: "string",
+    owner: "edge",
+    arg: "ENGINE",
+    default: "native",
+    doc:
+      "HTTP/1.1 engine of plain listeners: native (fast, socket-level) or hono (Hono on Deno.serve)",
+  },
   // backends
   {
     name: "http-to",
@@ -173,7 +182,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     owner: "edge",
     arg: "[N]",
     default: "on",
-    doc: "client keep-alive: always on for HTTP/1.1; the idle timeout N is not enforced yet (issue 3)",
+    doc:
+      "client keep-alive: always on for HTTP/1.1; the idle timeout N is not enforced yet (issue 3)",
   },
   {
     name: "http-auto-chunked",

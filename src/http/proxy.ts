@@ -11,6 +11,7 @@ import type { Conn, ConnectAddress, Peer } from "../runtime/types.ts";
 import { encodePacket } from "../uwsgi/packet.ts";
 import { requestVars } from "../uwsgi/request_vars.ts";
 import { errorResponse, statusForFailure } from "./errors.ts";
+import { nodeConnector } from "./forward.ts";
 import { type Exchange, exchange, UpstreamError } from "./upstream.ts";
 
 /** What the proxy needs from the outside. */
@@ -41,9 +42,6 @@ const HOP_BY_HOP = new Set([
   "te",
 ]);
 
-/** Attempts per request: the first and at most 3 retries, only before a backend accepted. */
-const MAX_ATTEMPTS = 4;
-
 /** The raw request target from a Deno request URL ("http://h/a?b" -> "/a?b"). */
 export function targetOf(url: string): string {
   const slash = url.indexOf("/", url.indexOf("//") + 2);
@@ -60,35 +58,10 @@ export function createProxyApp(deps: ProxyDeps): Hono<{ Bindings: ListenerEnv }>
 
 /** The proxy handler itself, free of Hono for in-process tests and benchmarks. */
 export function proxyHandler(deps: ProxyDeps) {
-  const { config, pool, logger, sweeper } = deps;
-  const fallbacks = config.fallbacks;
+  const { config, logger, sweeper } = deps;
   const timeoutMs = config.timeout * 1000;
-  const connectTimeoutMs = config.connectTimeout * 1000;
 
-  const pickNode = (tried: Set<NodeConfig>): NodeConfig | undefined => {
-    const entry = pool.next(tried);
-    if (entry) return entry.node;
-    return fallbacks.find((node) => !tried.has(node));
-  };
-
-  const connectTo = (node: NodeConfig): Promise<Conn> =>
-    new Promise((resolve, reject) => {
-      const watch = sweeper.watch(connectTimeoutMs, () => {
-        reject(new Error(`connect timed out after ${config.connectTimeout} s`));
-      });
-      deps.connect(node.address).then(
-        (conn) => {
-          watch.stop();
-          // a connection that arrives after the timeout is closed at once
-          if (watch.expired) conn.close();
-          else resolve(conn);
-        },
-        (error) => {
-          watch.stop();
-          reject(error);
-        },
-      );
-    });
+  const connectNode = nodeConnector(deps);
 
   return async (request: Request, env: ListenerEnv): Promise<Response> => {
     const started = deps.now();
@@ -154,30 +127,9 @@ export function proxyHandler(deps: ProxyDeps) {
       return refuse(431, "-", error.message);
     }
 
-    const tried = new Set<NodeConfig>();
-    let conn: Conn | undefined;
-    let node: NodeConfig | undefined;
-    const causes: string[] = [];
-    while (conn === undefined && tried.size < MAX_ATTEMPTS) {
-      node = pickNode(tried);
-      if (node === undefined) break;
-      tried.add(node);
-      try {
-        conn = await connectTo(node);
-      } catch (error) {
-        pool.markFailed(node);
-        const why = error instanceof Error ? error.message : String(error);
-        causes.push(`${node.spec}: ${why}`);
-        if (!config.quiet) logger.warn(`cannot connect to node ${node.spec}: ${why}`);
-      }
-    }
-    if (conn === undefined || node === undefined) {
-      const cause = tried.size === 0
-        ? "every node is failed (within http-gracetime) and no fallback is left"
-        : `no node could be connected (${causes.join("; ")})`;
-      return refuse(502, node?.spec ?? "-", cause);
-    }
-
+    const connected = await connectNode();
+    if (!connected.ok) return refuse(connected.status, connected.node, connected.cause);
+    const { conn, node } = connected;
     const nodeName = node.spec;
     let result: Exchange;
     try {

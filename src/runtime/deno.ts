@@ -1,5 +1,14 @@
 /** The Deno implementation of the runtime seam (the only file that calls `Deno.*`). */
-import type { Conn, ConnectAddress, Handler, ListenAddress, Runtime, Server } from "./types.ts";
+import type {
+  Accepted,
+  Conn,
+  ConnectAddress,
+  Handler,
+  ListenAddress,
+  Listener,
+  Runtime,
+  Server,
+} from "./types.ts";
 
 const encoder = new TextEncoder();
 
@@ -21,12 +30,7 @@ function serve(address: ListenAddress, handler: Handler): Promise<Server> {
     };
     try {
       if (address.transport === "unix") {
-        try {
-          Deno.removeSync(address.path);
-        } catch (error) {
-          // a missing stale socket file is the normal case
-          if (!(error instanceof Deno.errors.NotFound)) throw error;
-        }
+        removeStaleSocket(address.path);
         server = Deno.serve(
           { path: address.path, onListen, onError },
           (request) => handler(request, { address: "0.0.0.0", port: 0 }),
@@ -46,6 +50,58 @@ function serve(address: ListenAddress, handler: Handler): Promise<Server> {
   });
 }
 
+function removeStaleSocket(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch (error) {
+    // a missing stale socket file is the normal case
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+}
+
+function listen(address: ListenAddress): Listener {
+  let listener: Deno.Listener;
+  let bound: ListenAddress;
+  if (address.transport === "unix") {
+    removeStaleSocket(address.path);
+    listener = Deno.listen({ transport: "unix", path: address.path });
+    bound = address;
+  } else {
+    listener = Deno.listen({ hostname: address.hostname, port: address.port });
+    const addr = listener.addr as Deno.NetAddr;
+    bound = { transport: "tcp", hostname: addr.hostname, port: addr.port };
+  }
+  const unix = address.transport === "unix";
+  return {
+    address: bound,
+    async accept(): Promise<Accepted | null> {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
+          return null;
+        }
+        throw error;
+      }
+      if (unix) {
+        return Object.assign(conn, { peer: { address: "0.0.0.0", port: 0 } });
+      }
+      (conn as Deno.TcpConn).setNoDelay(true);
+      const remote = conn.remoteAddr as Deno.NetAddr;
+      return Object.assign(conn, { peer: { address: remote.hostname, port: remote.port } });
+    },
+    close() {
+      try {
+        listener.close();
+      } catch (error) {
+        // closing twice is harmless
+        if (!(error instanceof Deno.errors.BadResource)) throw error;
+      }
+    },
+  };
+}
+
 async function connect(address: ConnectAddress): Promise<Conn> {
   if (address.transport === "unix") {
     return await Deno.connect({ transport: "unix", path: address.path });
@@ -59,6 +115,7 @@ async function connect(address: ConnectAddress): Promise<Conn> {
 export const denoRuntime: Runtime = {
   name: `deno ${Deno.version.deno}`,
   serve,
+  listen,
   connect,
   readTextFile: (path) => Deno.readTextFileSync(path),
   env: () => Deno.env.toObject(),

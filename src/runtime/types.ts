@@ -29,6 +29,20 @@ export interface Conn {
   close(): void;
 }
 
+/** An accepted client connection. */
+export interface Accepted extends Conn {
+  peer: Peer;
+}
+
+/** A raw stream listener (the native HTTP/1.1 engine). */
+export interface Listener {
+  /** The bound address (with the real port when 0 was asked for). */
+  address: ListenAddress;
+  /** The next connection, or null once the listener is closed. */
+  accept(): Promise<Accepted | null>;
+  close(): void;
+}
+
 /** Request handler of a listener. */
 export type Handler = (request: Request, peer: Peer) => Response | Promise<Response>;
 
@@ -47,6 +61,7 @@ export interface Runtime {
   /** Name and version, for --version and logs ("deno 2.9.6"). */
   name: string;
   serve(address: ListenAddress, handler: Handler): Promise<Server>;
+  listen(address: ListenAddress): Listener;
   connect(address: ConnectAddress): Promise<Conn>;
   readTextFile(path: string): string;
   env(): Record<string, string>;

@@ -21,6 +21,9 @@ export class ChunkedDecoder {
   #digits = 0;
   #trailerLineLength = 0;
 
+  /** Bytes of the last `decode()` input that belonged to the chunked stream. */
+  consumed = 0;
+
   /** True once the terminating chunk and trailers were read. */
   get done(): boolean {
     return this.#state === State.Done;
@@ -89,6 +92,7 @@ export class ChunkedDecoder {
           break;
       }
     }
+    this.consumed = i;
     return out;
   }
 

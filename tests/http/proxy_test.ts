@@ -73,6 +73,7 @@ function setup(
     serverNameAsHttpHost: false,
     maxChunkedBody: 1024,
     processes: 1,
+    engine: "hono",
     ...over,
   };
   const conns: FakeConn[] = [];

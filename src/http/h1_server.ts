@@ -1,0 +1,747 @@
+/**
+ * The native HTTP/1.1 engine: reads requests straight from the socket into reused
+ * buffers, talks uwsgi to a backend and copies its response back, framing it for the
+ * client. Deno.serve costs more per request than the whole proxy budget (README,
+ * "Performance"), so plain HTTP listeners use this engine by default.
+ */
+import type { ListenerConfig } from "../config/load.ts";
+import type { Accepted, Conn, Listener } from "../runtime/types.ts";
+import { ChunkedDecoder } from "../uwsgi/chunked.ts";
+import { encodePacket } from "../uwsgi/packet.ts";
+import { requestVars } from "../uwsgi/request_vars.ts";
+import { MAX_RESPONSE_HEAD, parseResponseHead, type ResponseHead } from "../uwsgi/response_head.ts";
+import { STATUS_TEXT } from "./errors.ts";
+import { type ForwardDeps, nodeConnector } from "./forward.ts";
+import { clientResponse, errorHead, latin1 } from "./h1_response.ts";
+import type { Watch } from "./idle_sweeper.ts";
+import {
+  findHeadEnd,
+  MAX_REQUEST_HEAD,
+  parseRequestHead,
+  RequestError,
+  requestFraming,
+  type RequestHead,
+} from "./request_head.ts";
+
+/** What the engine needs. */
+export interface H1Deps extends ForwardDeps {
+  hostname: string;
+  now: () => number;
+}
+
+const IO_SIZE = 65536;
+/** Room kept before and after a read for the chunk-size line and its CRLF. */
+const CHUNK_PAD = 12;
+const DEFAULT_IDLE_SECONDS = 60;
+const CONTINUE = latin1("HTTP/1.1 100 Continue\r\n\r\n");
+const LAST_CHUNK = latin1("0\r\n\r\n");
+
+/** Reused I/O buffers: one per request in flight, not one per request. */
+const ioBuffers: Uint8Array[] = [];
+
+function takeBuffer(): Uint8Array {
+  return ioBuffers.pop() ?? new Uint8Array(IO_SIZE);
+}
+
+function giveBuffer(buffer: Uint8Array): void {
+  if (ioBuffers.length < 512) ioBuffers.push(buffer);
+}
+
+async function writeAll(conn: Conn, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+function hasToken(headers: ReadonlyArray<[string, string]>, name: string, token: string): boolean {
+  for (const [n, v] of headers) {
+    if (n.length === name.length && n.toLowerCase() === name) {
+      for (const part of v.split(",")) if (part.trim().toLowerCase() === token) return true;
+    }
+  }
+  return false;
+}
+
+/** A failure on the way to the backend, answered with `status`. */
+class Refusal extends Error {
+  constructor(readonly status: number, readonly node: string, message: string) {
+    super(message);
+  }
+}
+
+/** Serves one listener with the native engine. */
+export class H1Server {
+  readonly #listener: Listener;
+  readonly #config: ListenerConfig;
+  readonly #deps: H1Deps;
+  readonly #connectNode: ReturnType<typeof nodeConnector>;
+  readonly #clients = new Set<ClientConnection>();
+  #accepting: Promise<void> | undefined;
+  draining = false;
+
+  constructor(listener: Listener, config: ListenerConfig, deps: H1Deps) {
+    this.#listener = listener;
+    this.#config = config;
+    this.#deps = deps;
+    this.#connectNode = nodeConnector(deps);
+  }
+
+  /** Starts accepting connections. */
+  start(): void {
+    this.#accepting = this.#acceptLoop();
+  }
+
+  async #acceptLoop(): Promise<void> {
+    while (true) {
+      const conn = await this.#listener.accept();
+      if (conn === null) return;
+      const client = new ClientConnection(conn, this.#config, this.#deps, this.#connectNode, this);
+      this.#clients.add(client);
+      client.run().finally(() => this.#clients.delete(client));
+    }
+  }
+
+  /** Stops accepting, closes idle connections, lets in-flight requests finish. */
+  async shutdown(): Promise<void> {
+    this.draining = true;
+    this.#listener.close();
+    await this.#accepting;
+    const running = [...this.#clients].map((client) => {
+      client.drain();
+      return client.finished;
+    });
+    await Promise.all(running);
+  }
+}
+
+/** One client connection: requests are read and answered in order (pipelining works). */
+class ClientConnection {
+  readonly #conn: Accepted;
+  readonly #listener: ListenerConfig;
+  readonly #deps: H1Deps;
+  readonly #connectNode: ReturnType<typeof nodeConnector>;
+  readonly #server: H1Server;
+  /** Client bytes received and not consumed yet: buffer[start, end). */
+  #buffer = new Uint8Array(8192);
+  #start = 0;
+  #end = 0;
+  #idle = true;
+  #closed = false;
+  #finished!: Promise<void>;
+
+  constructor(
+    conn: Accepted,
+    listener: ListenerConfig,
+    deps: H1Deps,
+    connectNode: ReturnType<typeof nodeConnector>,
+    server: H1Server,
+  ) {
+    this.#conn = conn;
+    this.#listener = listener;
+    this.#deps = deps;
+    this.#connectNode = connectNode;
+    this.#server = server;
+  }
+
+  get finished(): Promise<void> {
+    return this.#finished;
+  }
+
+  run(): Promise<void> {
+    this.#finished = this.#loop().catch((error) => {
+      this.#deps.logger.error(`client connection failed: ${error?.stack ?? error}`);
+    }).finally(() => this.#close());
+    return this.#finished;
+  }
+
+  /** Closes the connection now if it waits for a request; else after this response. */
+  drain(): void {
+    if (this.#idle && this.#start === this.#end) this.#close();
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed by the peer or a timeout
+    }
+  }
+
+  async #loop(): Promise<void> {
+    const { config } = this.#deps;
+    const idleMs = (config.keepalive > 1 ? config.keepalive : DEFAULT_IDLE_SECONDS) * 1000;
+    while (!this.#closed) {
+      let head: RequestHead | null;
+      try {
+        head = await this.#readHead(idleMs, config.headersTimeout * 1000);
+      } catch (error) {
+        if (!(error instanceof RequestError)) throw error;
+        await this.#answerError(error.status, error.message, "-", "-");
+        return;
+      }
+      if (head === null) return;
+      const keep = await this.#handle(head);
+      if (!keep || this.#server.draining) return;
+    }
+  }
+
+  /** Reads until a whole head is buffered; null when the client closed or went idle. */
+  async #readHead(idleMs: number, headersMs: number): Promise<RequestHead | null> {
+    let scanned = this.#start;
+    let watch: Watch | undefined;
+    let timedOut = false;
+    try {
+      while (true) {
+        // empty lines before a request line are ignored (RFC 9112 section 2.2)
+        while (
+          this.#start < this.#end &&
+          (this.#buffer[this.#start] === 13 || this.#buffer[this.#start] === 10)
+        ) {
+          this.#start++;
+          scanned = Math.max(scanned, this.#start);
+        }
+        const end = findHeadEnd(this.#buffer, this.#start, scanned, this.#end);
+        if (end >= 0) return parseRequestHead(this.#buffer, this.#start, end);
+        if (this.#end - this.#start > MAX_REQUEST_HEAD) {
+          throw new RequestError(431, `Request head larger than ${MAX_REQUEST_HEAD} bytes`);
+        }
+        this.#makeRoom();
+        scanned = this.#end;
+        this.#idle = this.#start === this.#end;
+        if (this.#idle && this.#server.draining) return null;
+        // idle between requests, then the headers timeout once a request has begun
+        if (watch === undefined || (this.#idle === false && watch.expired === false)) {
+          watch?.stop();
+          watch = this.#deps.sweeper.watch(this.#idle ? idleMs : headersMs, () => {
+            timedOut = true;
+            if (this.#start === this.#end) this.#close();
+            else {
+              // a client that never finishes its head gets 408, then the close
+              this.#conn.write(errorHead(408, "Request Timeout", false)).catch(() => {}).finally(
+                () => this.#close(),
+              );
+            }
+          });
+        }
+        let n: number | null;
+        try {
+          n = await this.#conn.read(this.#buffer.subarray(this.#end));
+        } catch (error) {
+          if (this.#closed || timedOut) return null;
+          throw error;
+        }
+        if (n === null) return null;
+        this.#end += n;
+        this.#idle = false;
+      }
+    } finally {
+      watch?.stop();
+      this.#idle = false;
+    }
+  }
+
+  /** Moves pending bytes to the front and grows the buffer when it is full. */
+  #makeRoom(): void {
+    if (this.#start > 0) {
+      this.#buffer.copyWithin(0, this.#start, this.#end);
+      this.#end -= this.#start;
+      this.#start = 0;
+    }
+    if (this.#end === this.#buffer.length) {
+      const bigger = new Uint8Array(Math.min(this.#buffer.length * 2, MAX_REQUEST_HEAD + 4096));
+      bigger.set(this.#buffer.subarray(0, this.#end));
+      this.#buffer = bigger;
+    }
+  }
+
+  /** Answers with an error of the edge and closes. */
+  async #answerError(status: number, cause: string, method: string, target: string) {
+    const { config, logger } = this.#deps;
+    if (!config.quiet) logger.warn(`${method} ${target} => ${status}: ${cause}`);
+    await this.#conn.write(errorHead(status, STATUS_TEXT[status] ?? "Error", false)).catch(
+      () => {},
+    );
+    this.#close();
+  }
+
+  /** Serves one request; true when the connection can take the next one. */
+  async #handle(head: RequestHead): Promise<boolean> {
+    const deps = this.#deps;
+    const { config, logger } = deps;
+    const started = deps.now();
+    const { method, target } = head;
+    this.#start = head.headEnd;
+    const http11 = head.protocol === "HTTP/1.1";
+    let keepAlive = http11
+      ? !hasToken(head.headers, "connection", "close")
+      : hasToken(head.headers, "connection", "keep-alive");
+    const log = (status: number, bytes: number, node: string) => {
+      if (config.logging) {
+        logger.access({
+          client: this.#conn.peer.address,
+          method,
+          uri: target,
+          status,
+          bytes,
+          ms: deps.now() - started,
+          node,
+        });
+      }
+    };
+
+    let framing;
+    try {
+      framing = requestFraming(head.headers);
+    } catch (error) {
+      if (!(error instanceof RequestError)) throw error;
+      await this.#answerError(error.status, error.message, method, target);
+      log(error.status, 0, "-");
+      return false;
+    }
+
+    // a chunked body is buffered so the backend gets a real CONTENT_LENGTH
+    let headers: Iterable<[string, string]> = head.headers;
+    let bufferedBody: Uint8Array | undefined;
+    if (framing.kind === "chunked") {
+      if (hasToken(head.headers, "expect", "100-continue")) await this.#write(CONTINUE);
+      const body = await this.#readChunkedBody(config.maxChunkedBody);
+      if (typeof body === "number") {
+        await this.#answerError(
+          body,
+          `chunked body over ${config.maxChunkedBody} bytes or malformed`,
+          method,
+          target,
+        );
+        log(body, 0, "-");
+        return false;
+      }
+      bufferedBody = body;
+      headers = head.headers.filter(([n]) => n.toLowerCase() !== "transfer-encoding")
+        .concat([["Content-Length", String(body.length)]]);
+    }
+    const bodyLength = framing.kind === "length" ? framing.length : 0;
+
+    let packet: Uint8Array;
+    try {
+      packet = encodePacket(
+        requestVars(
+          {
+            method,
+            target,
+            protocol: head.protocol,
+            headers,
+            remoteAddr: this.#conn.peer.address,
+            remotePort: this.#conn.peer.port,
+            serverPort: this.#listener.serverPort,
+            https: false,
+          },
+          {
+            hostname: deps.hostname,
+            serverNameAsHttpHost: config.serverNameAsHttpHost,
+            extra: config.vars,
+          },
+        ),
+        config.modifier1,
+        config.modifier2,
+      );
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      await this.#answerError(431, error.message, method, target);
+      log(431, 0, "-");
+      return false;
+    }
+
+    const connected = await this.#connectNode();
+    if (!connected.ok) {
+      if (!config.quiet) {
+        logger.error(`${method} ${target} => ${connected.status}: ${connected.cause}`);
+      }
+      // an unread body would be taken for the next request: close after answering
+      const reusable = keepAlive && bodyLength === 0;
+      await this.#write(errorHead(connected.status, STATUS_TEXT[connected.status]!, reusable));
+      log(connected.status, 0, connected.node);
+      return reusable;
+    }
+    const backend = connected.conn;
+    const nodeName = connected.node.spec;
+    const timeoutMs = config.timeout * 1000;
+    const watch = deps.sweeper.watch(timeoutMs, () => backend.close());
+    const backendBuffer = takeBuffer();
+    let backendClosed = false;
+    const closeBackend = () => {
+      if (!backendClosed) {
+        backendClosed = true;
+        watch.stop();
+        try {
+          backend.close();
+        } catch {
+          // closed by the timeout already
+        }
+      }
+    };
+
+    // the request body goes up while the response head is awaited (a backend may answer
+    // before reading it all)
+    let bodyDone: Promise<boolean> = Promise.resolve(true);
+    let clientGone = false;
+    try {
+      if (bufferedBody !== undefined) {
+        await writeAll(backend, concat(packet, bufferedBody));
+      } else if (bodyLength > 0) {
+        if (hasToken(head.headers, "expect", "100-continue")) await this.#write(CONTINUE);
+        bodyDone = this.#pumpBody(backend, packet, bodyLength, watch).catch((error) => {
+          if (error instanceof Refusal) clientGone = true;
+          return false;
+        });
+      } else {
+        await writeAll(backend, packet);
+      }
+    } catch {
+      // the backend went away while we wrote: its answer (if any) is read below
+    }
+
+    let response: ResponseHead;
+    let length: number;
+    try {
+      ({ response, length } = await this.#readResponseHead(backend, backendBuffer, watch));
+    } catch (error) {
+      closeBackend();
+      giveBuffer(backendBuffer);
+      await bodyDone;
+      const status = watch.expired ? 504 : 502;
+      const cause = watch.expired
+        ? `no answer for ${config.timeout} s before the response head`
+        : error instanceof Refusal
+        ? error.message
+        : `the backend failed before the response head: ${(error as Error).message}`;
+      if (clientGone) {
+        this.#close();
+        log(499, 0, nodeName);
+        return false;
+      }
+      if (!config.quiet) {
+        logger.error(`${method} ${target} => ${status}: node ${nodeName}: ${cause}`);
+      }
+      const reusable = keepAlive && (await bodyDone);
+      await this.#write(errorHead(status, STATUS_TEXT[status]!, reusable && bodyLength === 0));
+      log(status, 0, nodeName);
+      return reusable && bodyLength === 0;
+    }
+
+    if (response.status < 200 || response.status > 999) {
+      closeBackend();
+      giveBuffer(backendBuffer);
+      await bodyDone;
+      logger.error(
+        `${method} ${target} => 502: node ${nodeName} answered with status ${response.status}`,
+      );
+      await this.#write(errorHead(502, "Bad Gateway", false));
+      log(502, 0, nodeName);
+      return false;
+    }
+
+    const out = clientResponse(response, {
+      method,
+      http11,
+      keepAlive,
+      addHeaders: config.addHeaders,
+    });
+    keepAlive = out.keepAlive;
+    let sent = 0;
+    let ok = true;
+    try {
+      sent = await this.#relayBody(out, backend, backendBuffer, response.bodyStart, length, watch);
+    } catch (error) {
+      ok = false;
+      if (error instanceof Refusal) {
+        if (!config.quiet) logger.error(`${method} ${target} via ${nodeName}: ${error.message}`);
+      }
+    } finally {
+      closeBackend();
+      giveBuffer(backendBuffer);
+    }
+    const bodyComplete = await bodyDone;
+    log(response.status, sent, nodeName);
+    return ok && keepAlive && bodyComplete && !clientGone;
+  }
+
+  async #write(bytes: Uint8Array): Promise<void> {
+    try {
+      await writeAll(this.#conn, bytes);
+    } catch {
+      this.#close();
+    }
+  }
+
+  /** Sends the packet and `length` body bytes (buffered ones first) to the backend. */
+  async #pumpBody(
+    backend: Conn,
+    packet: Uint8Array,
+    length: number,
+    watch: Watch,
+  ): Promise<boolean> {
+    let left = length;
+    const pending = Math.min(left, this.#end - this.#start);
+    const first = new Uint8Array(packet.length + pending);
+    first.set(packet);
+    first.set(this.#buffer.subarray(this.#start, this.#start + pending), packet.length);
+    this.#start += pending;
+    left -= pending;
+    await writeAll(backend, first);
+    if (left === 0) return true;
+    const buffer = takeBuffer();
+    let backendOpen = true;
+    try {
+      while (left > 0) {
+        let n: number | null;
+        try {
+          n = await this.#conn.read(buffer.subarray(0, Math.min(buffer.length, left)));
+        } catch {
+          n = null;
+        }
+        if (n === null) throw new Refusal(400, "-", "the client closed during its body");
+        left -= n;
+        watch.touch();
+        if (backendOpen) {
+          try {
+            await writeAll(backend, buffer.subarray(0, n));
+          } catch {
+            // the backend stopped reading; keep draining the client so its answer can go out
+            backendOpen = false;
+          }
+        }
+      }
+      return backendOpen;
+    } finally {
+      giveBuffer(buffer);
+    }
+  }
+
+  /** Reads a chunked request body whole; a status number when it is too big or malformed. */
+  async #readChunkedBody(limit: number): Promise<Uint8Array | number> {
+    const decoder = new ChunkedDecoder();
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    while (true) {
+      if (this.#start < this.#end) {
+        let pieces: Uint8Array[];
+        try {
+          pieces = decoder.decode(this.#buffer.subarray(this.#start, this.#end));
+        } catch {
+          return 400;
+        }
+        this.#start += decoder.consumed;
+        for (const piece of pieces) {
+          size += piece.length;
+          if (size > limit) return 413;
+          parts.push(piece.slice());
+        }
+        if (decoder.done) break;
+      }
+      this.#start = 0;
+      this.#end = 0;
+      const n = await this.#conn.read(this.#buffer).catch(() => null);
+      if (n === null) return 400;
+      this.#end = n;
+    }
+    const body = new Uint8Array(size);
+    let at = 0;
+    for (const part of parts) {
+      body.set(part, at);
+      at += part.length;
+    }
+    return body;
+  }
+
+  async #readResponseHead(
+    backend: Conn,
+    buffer: Uint8Array,
+    watch: Watch,
+  ): Promise<{ response: ResponseHead; length: number }> {
+    let length = 0;
+    let head: Uint8Array = buffer;
+    while (true) {
+      if (length === head.length) {
+        if (head.length > MAX_RESPONSE_HEAD) {
+          throw new Refusal(
+            502,
+            "-",
+            `the response head is longer than ${MAX_RESPONSE_HEAD} bytes`,
+          );
+        }
+        const bigger = new Uint8Array(head.length * 2);
+        bigger.set(head);
+        head = bigger;
+      }
+      const n = await backend.read(head.subarray(length));
+      if (n === null) {
+        throw new Refusal(
+          502,
+          "-",
+          length === 0
+            ? "the backend closed the connection without a response"
+            : "the backend closed the connection inside the response head",
+        );
+      }
+      length += n;
+      watch.touch();
+      let response: ResponseHead | null;
+      try {
+        response = parseResponseHead(head, length);
+      } catch (error) {
+        throw new Refusal(
+          502,
+          "-",
+          `the backend sent an invalid response: ${(error as Error).message}`,
+        );
+      }
+      if (response !== null) {
+        if (head !== buffer) {
+          // a head that outgrew the pooled buffer: keep only its body bytes there
+          const extra = head.subarray(response.bodyStart, length);
+          if (extra.length <= buffer.length) {
+            buffer.set(extra);
+            return { response: { ...response, bodyStart: 0 }, length: extra.length };
+          }
+          throw new Refusal(502, "-", "the response head is too large");
+        }
+        return { response, length };
+      }
+    }
+  }
+
+  /** Writes the head and copies the body; returns body bytes sent. Throws on failure. */
+  async #relayBody(
+    out: ReturnType<typeof clientResponse>,
+    backend: Conn,
+    buffer: Uint8Array,
+    bodyStart: number,
+    length: number,
+    watch: Watch,
+  ): Promise<number> {
+    const client = this.#conn;
+    const sendClient = async (bytes: Uint8Array) => {
+      try {
+        await writeAll(client, bytes);
+      } catch {
+        this.#close();
+        throw new Error("the client went away");
+      }
+    };
+    const readBackend = async (into: Uint8Array): Promise<number | null> => {
+      try {
+        const n = await backend.read(into);
+        watch.touch();
+        return n;
+      } catch (error) {
+        throw new Refusal(
+          watch.expired ? 504 : 502,
+          "-",
+          watch.expired
+            ? "no data from the backend for http-timeout"
+            : `backend read failed: ${(error as Error).message}`,
+        );
+      }
+    };
+    const prefix = buffer.subarray(bodyStart, length);
+
+    switch (out.framing) {
+      case "none":
+        await sendClient(out.head);
+        return 0;
+      case "length": {
+        let left = out.contentLength;
+        const first = prefix.subarray(0, Math.min(prefix.length, left));
+        await sendClient(concat(out.head, first));
+        left -= first.length;
+        while (left > 0) {
+          const n = await readBackend(buffer.subarray(0, Math.min(buffer.length, left)));
+          if (n === null) {
+            throw new Refusal(502, "-", "the backend closed before Content-Length bytes");
+          }
+          await sendClient(buffer.subarray(0, n));
+          left -= n;
+        }
+        return out.contentLength;
+      }
+      case "close": {
+        let sent = prefix.length;
+        await sendClient(concat(out.head, prefix));
+        while (true) {
+          const n = await readBackend(buffer);
+          if (n === null) break;
+          await sendClient(buffer.subarray(0, n));
+          sent += n;
+        }
+        this.#close();
+        return sent;
+      }
+      case "chunk": {
+        let sent = prefix.length;
+        const firstChunk = prefix.length > 0
+          ? concat(
+            out.head,
+            concat(latin1(`${prefix.length.toString(16)}\r\n`), concat(prefix, latin1("\r\n"))),
+          )
+          : out.head;
+        await sendClient(firstChunk);
+        const room = buffer.subarray(CHUNK_PAD, buffer.length - 2);
+        while (true) {
+          const n = await readBackend(room);
+          if (n === null) break;
+          const sizeLine = `${n.toString(16)}\r\n`;
+          const from = CHUNK_PAD - sizeLine.length;
+          for (let i = 0; i < sizeLine.length; i++) buffer[from + i] = sizeLine.charCodeAt(i);
+          buffer[CHUNK_PAD + n] = 13;
+          buffer[CHUNK_PAD + n + 1] = 10;
+          await sendClient(buffer.subarray(from, CHUNK_PAD + n + 2));
+          sent += n;
+        }
+        await sendClient(LAST_CHUNK);
+        return sent;
+      }
+      case "relay-chunked":
+      case "dechunk-close": {
+        const decoder = new ChunkedDecoder();
+        const relay = out.framing === "relay-chunked";
+        let sent = 0;
+        let bytes: Uint8Array = prefix;
+        let head: Uint8Array | undefined = out.head;
+        while (true) {
+          let pieces: Uint8Array[];
+          try {
+            pieces = decoder.decode(bytes);
+          } catch (error) {
+            throw new Refusal(502, "-", `bad chunked body: ${(error as Error).message}`);
+          }
+          let payload = 0;
+          for (const piece of pieces) payload += piece.length;
+          sent += payload;
+          let chunkOut: Uint8Array;
+          if (relay) chunkOut = bytes.subarray(0, decoder.consumed);
+          else if (pieces.length === 1) chunkOut = pieces[0]!;
+          else chunkOut = pieces.reduce((a, b) => concat(a, b), new Uint8Array(0));
+          if (head) {
+            chunkOut = concat(head, chunkOut);
+            head = undefined;
+          }
+          if (chunkOut.length > 0) await sendClient(chunkOut);
+          if (decoder.done) break;
+          const n = await readBackend(buffer);
+          if (n === null) throw new Refusal(502, "-", "the backend closed inside its chunked body");
+          bytes = buffer.subarray(0, n);
+        }
+        if (!relay) this.#close();
+        return sent;
+      }
+    }
+  }
+}
