@@ -38,11 +38,23 @@ export function parseArgv(args: readonly string[]): Entry[] {
       entries.push({ key: spec.name, value: body.slice(eq + 1), origin: ORIGIN });
       continue;
     }
-    if (spec.kind === "bool" || spec.kind === "switch-int") {
-      entries.push({ key: spec.name, value: "", origin: ORIGIN, bare: true });
+    const next = args[i + 1];
+    if (spec.kind === "switch-int" && next !== undefined && /^\d+$/.test(next)) {
+      // `--http-keepalive 75` reads as a number, as people expect
+      entries.push({ key: spec.name, value: next, origin: ORIGIN });
+      i++;
       continue;
     }
-    const value = args[i + 1];
+    if (spec.kind === "bool" || spec.kind === "switch-int") {
+      entries.push({ key: spec.name, value: "", origin: ORIGIN, bare: true });
+      if (next !== undefined && !next.startsWith("-") && !next.endsWith(".ini")) {
+        throw new ConfigError(
+          `Cannot use argument "${next}" (command line) after "--${name}" as that option takes a value only as --${name}=VALUE`,
+        );
+      }
+      continue;
+    }
+    const value = next;
     if (value === undefined) {
       throw new ConfigError(
         `Cannot use option "${spec.name}" (command line) as it needs a value: none was given`,

@@ -135,7 +135,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     owner: "edge",
     arg: SECONDS,
     default: "http-timeout",
-    doc: "seconds a client may take to send its request head (parsed, not enforced yet: issue 3)",
+    doc: "seconds a client may take to send its request head, then 408 (native engine)",
   },
   {
     name: "http-modifier1",

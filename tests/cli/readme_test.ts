@@ -18,7 +18,7 @@ Deno.test("README's option reference is the one generated from the option table"
   assert.deepEqual(
     cells(block),
     cells(optionTableMarkdown()),
-    "run: deno task readme-options, paste between the markers",
+    "run: deno task readme-options",
   );
 });
 

@@ -160,3 +160,13 @@ Deno.test("main() exits 2 with one line for a config error, 0 for --help and --g
   assert.equal(await main(["--set", "a=1", "--http", ":%(a + 1)", "--get", "http"], get), 0);
   assert.deepEqual(get.stdout, [":2\n"]);
 });
+
+Deno.test("readConfig() reads --http-keepalive N, and explains --flag VALUE for booleans", () => {
+  assert.equal(load(["--http-keepalive", "75"]).config.keepalive, 75);
+  assert.equal(load(["--http-keepalive"]).config.keepalive, 1);
+  assert.equal(load(["--http-keepalive=off"]).config.keepalive, 0);
+  configError(
+    ["--disable-logging", "yes"],
+    'Cannot use argument "yes" (command line) after "--disable-logging" as that option takes a value only as --disable-logging=VALUE',
+  );
+});

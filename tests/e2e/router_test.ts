@@ -11,87 +11,96 @@ import {
   TEST_APP,
 } from "./helpers.ts";
 
-Deno.test("e2e: requests through the edge reach real uWSGI and come back intact", async (t) => {
-  const dir = tempDir();
-  const sock = `${dir.path}/app.sock`;
-  const backend = await startUwsgi(sock, [], TEST_APP);
-  const port = freePort();
-  const edge = await startEdge(["--http", `127.0.0.1:${port}`, "--http-to", sock]);
-  const base = `http://127.0.0.1:${port}`;
-  try {
-    await t.step("GET with a query string", async () => {
-      const res = await fetch(`${base}/env?a=1&b=%20x`);
-      assert.equal(res.status, 200);
-      const env = await res.json();
-      assert.equal(env.QUERY_STRING, "a=1&b=%20x");
-      assert.equal(env.PATH_INFO, "/env");
-      assert.equal(env.REQUEST_URI, "/env?a=1&b=%20x");
-      assert.equal(env.SERVER_PORT, String(port));
-      assert.equal(env.UWSGI_ROUTER, "http");
-    });
-    await t.step("PATH_INFO is percent-decoded like uWSGI does", async () => {
-      const res = await rawRequest(
-        port,
-        "GET /env/a%20b/%2e%2e/c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-      );
-      assert.match(res, /"PATH_INFO": "\/env\/a b\/\.\.\/c"/);
-    });
-    await t.step("HEAD has the length but no body", async () => {
-      const res = await fetch(`${base}/bytes/1000`, { method: "HEAD" });
-      assert.equal(res.headers.get("content-length"), "1000");
-      assert.equal((await res.arrayBuffer()).byteLength, 0);
-    });
-    await t.step("POST bodies reach the app", async () => {
-      const body = "z".repeat(100_000);
-      const res = await fetch(`${base}/echo`, { method: "POST", body });
-      assert.equal(await res.text(), body);
-    });
-    await t.step("duplicate headers are joined with ', '", async () => {
-      const res = await rawRequest(
-        port,
-        "GET /env HTTP/1.1\r\nHost: x\r\nX-A: 1\r\nx-a: 2\r\nConnection: close\r\n\r\n",
-      );
-      assert.match(res, /"HTTP_X_A": "1, 2"/);
-    });
-    await t.step("a body without Content-Length streams to the end", async () => {
-      const res = await fetch(`${base}/stream/300000`);
-      assert.equal((await res.arrayBuffer()).byteLength, 300000);
-    });
-    await t.step("a backend's own chunked framing is not chunked twice", async () => {
-      const res = await fetch(`${base}/chunked`);
-      assert.equal(await res.text(), "hello world");
-    });
-    await t.step("status codes pass through", async () => {
-      for (const code of [201, 204, 301, 404, 500]) {
-        const res = await fetch(`${base}/status/${code}`, { redirect: "manual" });
-        assert.equal(res.status, code);
-        await res.body?.cancel();
-      }
-    });
-    await t.step("a chunked upload reaches the app with CONTENT_LENGTH", async () => {
-      const body = new ReadableStream({
-        start(c) {
-          c.enqueue(new TextEncoder().encode("abc"));
-          c.enqueue(new TextEncoder().encode("defg"));
-          c.close();
-        },
+for (const engine of ["native", "hono"]) {
+  Deno.test(`e2e (${engine} engine): requests through the edge reach real uWSGI and come back intact`, async (t) => {
+    const dir = tempDir();
+    const sock = `${dir.path}/app.sock`;
+    const backend = await startUwsgi(sock, [], TEST_APP);
+    const port = freePort();
+    const edge = await startEdge([
+      "--http",
+      `127.0.0.1:${port}`,
+      "--http-to",
+      sock,
+      "--http-engine",
+      engine,
+    ]);
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      await t.step("GET with a query string", async () => {
+        const res = await fetch(`${base}/env?a=1&b=%20x`);
+        assert.equal(res.status, 200);
+        const env = await res.json();
+        assert.equal(env.QUERY_STRING, "a=1&b=%20x");
+        assert.equal(env.PATH_INFO, "/env");
+        assert.equal(env.REQUEST_URI, "/env?a=1&b=%20x");
+        assert.equal(env.SERVER_PORT, String(port));
+        assert.equal(env.UWSGI_ROUTER, "http");
       });
-      const res = await fetch(`${base}/echo`, { method: "POST", body });
-      assert.equal(await res.text(), "abcdefg");
-    });
-    await t.step("one access-log line per request names the node", async () => {
-      await edge.waitFor(
-        new RegExp(
-          `127\\.0\\.0\\.1 GET /env\\?a=1&b=%20x => 200 \\d+ bytes in \\d+ ms via ${sock}`,
-        ),
-      );
-    });
-  } finally {
-    await edge.stop();
-    await backend.stop("SIGINT");
-    dir.cleanup();
-  }
-});
+      await t.step("PATH_INFO is percent-decoded like uWSGI does", async () => {
+        const res = await rawRequest(
+          port,
+          "GET /env/a%20b/%2e%2e/c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        assert.match(res, /"PATH_INFO": "\/env\/a b\/\.\.\/c"/);
+      });
+      await t.step("HEAD has the length but no body", async () => {
+        const res = await fetch(`${base}/bytes/1000`, { method: "HEAD" });
+        assert.equal(res.headers.get("content-length"), "1000");
+        assert.equal((await res.arrayBuffer()).byteLength, 0);
+      });
+      await t.step("POST bodies reach the app", async () => {
+        const body = "z".repeat(100_000);
+        const res = await fetch(`${base}/echo`, { method: "POST", body });
+        assert.equal(await res.text(), body);
+      });
+      await t.step("duplicate headers are joined with ', '", async () => {
+        const res = await rawRequest(
+          port,
+          "GET /env HTTP/1.1\r\nHost: x\r\nX-A: 1\r\nx-a: 2\r\nConnection: close\r\n\r\n",
+        );
+        assert.match(res, /"HTTP_X_A": "1, 2"/);
+      });
+      await t.step("a body without Content-Length streams to the end", async () => {
+        const res = await fetch(`${base}/stream/300000`);
+        assert.equal((await res.arrayBuffer()).byteLength, 300000);
+      });
+      await t.step("a backend's own chunked framing is not chunked twice", async () => {
+        const res = await fetch(`${base}/chunked`);
+        assert.equal(await res.text(), "hello world");
+      });
+      await t.step("status codes pass through", async () => {
+        for (const code of [201, 204, 301, 404, 500]) {
+          const res = await fetch(`${base}/status/${code}`, { redirect: "manual" });
+          assert.equal(res.status, code);
+          await res.body?.cancel();
+        }
+      });
+      await t.step("a chunked upload reaches the app with CONTENT_LENGTH", async () => {
+        const body = new ReadableStream({
+          start(c) {
+            c.enqueue(new TextEncoder().encode("abc"));
+            c.enqueue(new TextEncoder().encode("defg"));
+            c.close();
+          },
+        });
+        const res = await fetch(`${base}/echo`, { method: "POST", body });
+        assert.equal(await res.text(), "abcdefg");
+      });
+      await t.step("one access-log line per request names the node", async () => {
+        await edge.waitFor(
+          new RegExp(
+            `127\\.0\\.0\\.1 GET /env\\?a=1&b=%20x => 200 \\d+ bytes in \\d+ ms via ${sock}`,
+          ),
+        );
+      });
+    } finally {
+      await edge.stop();
+      await backend.stop("SIGINT");
+      dir.cleanup();
+    }
+  });
+}
 
 Deno.test("e2e: load balancing skips a dead node; all dead -> 502; slow -> 504", async (t) => {
   const dir = tempDir();

@@ -1,0 +1,207 @@
+/** The native engine's HTTP/1.x behaviour, with raw sockets and curl, against real uWSGI. */
+import assert from "node:assert/strict";
+import { freePort, rawRequest, startEdge, startUwsgi, tempDir, TEST_APP } from "./helpers.ts";
+
+async function curl(args: string[]): Promise<string> {
+  const out = await new Deno.Command("curl", {
+    args: ["-sS", ...args],
+    stdout: "piped",
+    stderr: "piped",
+  })
+    .output();
+  return new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+}
+
+Deno.test("e2e: listeners on IPv4, IPv6 and a unix socket at once", async () => {
+  const dir = tempDir();
+  const sock = `${dir.path}/app.sock`;
+  const backend = await startUwsgi(sock, [], TEST_APP);
+  const v4 = freePort();
+  const v6 = freePort();
+  const unix = `${dir.path}/edge.sock`;
+  const edge = await startEdge([
+    "--http",
+    `:${v4}`,
+    "--http",
+    `[::1]:${v6}`,
+    "--http-socket",
+    unix,
+    "--http-to",
+    sock,
+  ], { listeners: 3 });
+  try {
+    assert.equal(await curl([`http://127.0.0.1:${v4}/`]), "Hello World\n");
+    assert.equal(await curl([`http://[::1]:${v6}/`]), "Hello World\n");
+    assert.equal(await curl(["--unix-socket", unix, "http://localhost/"]), "Hello World\n");
+    const env = JSON.parse(await curl([`http://[::1]:${v6}/env`]));
+    assert.equal(env.REMOTE_ADDR, "::1");
+    assert.equal(env.SERVER_PORT, String(v6));
+    const viaUnix = JSON.parse(await curl(["--unix-socket", unix, "http://localhost/env"]));
+    assert.equal(viaUnix.SERVER_PORT, "");
+    assert.equal(viaUnix.REMOTE_ADDR, "0.0.0.0");
+  } finally {
+    await edge.stop();
+    await backend.stop("SIGINT");
+    dir.cleanup();
+  }
+});
+
+Deno.test("e2e: keep-alive, pipelining, HTTP/1.0 and malformed requests", async (t) => {
+  const dir = tempDir();
+  const sock = `${dir.path}/app.sock`;
+  const backend = await startUwsgi(sock, [], TEST_APP);
+  const port = freePort();
+  const edge = await startEdge(["--http", `127.0.0.1:${port}`, "--http-to", sock]);
+  try {
+    await t.step("pipelined requests are answered in order on one connection", async () => {
+      const out = await rawRequest(
+        port,
+        "GET /node HTTP/1.1\r\nHost: x\r\n\r\nGET /bytes/3 HTTP/1.1\r\nHost: x\r\n\r\n" +
+          "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      );
+      const statuses = out.match(/HTTP\/1\.1 200 OK/g) ?? [];
+      assert.equal(statuses.length, 3, out);
+      assert.ok(
+        out.indexOf("?") < out.indexOf("xxx") && out.indexOf("xxx") < out.indexOf("Hello World"),
+      );
+    });
+    await t.step(
+      "a sizeless body is chunked for HTTP/1.1 and close-delimited for HTTP/1.0",
+      async () => {
+        const one = await rawRequest(
+          port,
+          "GET /stream/5 HTTP/1.1\r\nHost: x\r\n\r\n" +
+            "GET /node HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        assert.match(one, /Transfer-Encoding: chunked\r\n/);
+        assert.match(one, /\r\n\r\n5\r\nyyyyy\r\n0\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
+        // a Connection: close request gets a close-delimited body, also over HTTP/1.1
+        const closing = await rawRequest(
+          port,
+          "GET /stream/5 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        );
+        assert.match(closing, /Connection: close\r\n\r\nyyyyy$/);
+        const zero = await rawRequest(port, "GET /stream/5 HTTP/1.0\r\n\r\n");
+        assert.doesNotMatch(zero, /chunked/i);
+        assert.match(zero, /\r\n\r\nyyyyy$/);
+      },
+    );
+    await t.step("HEAD and 204 carry no body, and the connection stays usable", async () => {
+      const out = await rawRequest(
+        port,
+        "HEAD /bytes/10 HTTP/1.1\r\nHost: x\r\n\r\nGET /status/204 HTTP/1.1\r\nHost: x\r\n\r\n" +
+          "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      );
+      assert.match(
+        out,
+        /^HTTP\/1\.1 200 OK\r\n[^]*Content-Length: 10\r\n\r\nHTTP\/1\.1 204 STATUS\r\n/,
+      );
+      assert.match(out, /Hello World\n$/);
+    });
+    await t.step("malformed requests get 400 and nothing reaches the backend", async () => {
+      const proxied = () => (edge.output.match(/ via \//g) ?? []).length;
+      await new Promise((r) => setTimeout(r, 100));
+      const before = proxied();
+      for (
+        const bad of [
+          "GARBAGE\r\n\r\n",
+          "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\nabc",
+          "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabc",
+          "GET / HTTP/1.1\r\nBad Header: x\r\n\r\n",
+        ]
+      ) {
+        const out = await rawRequest(port, bad);
+        assert.match(out, /^HTTP\/1\.1 400 Bad Request\r\n/, bad);
+        assert.match(out, /400 Bad Request\n$/);
+      }
+      await edge.waitFor(/Malformed header line: "Bad Header: x"/);
+      assert.equal(proxied(), before);
+    });
+    await t.step("Expect: 100-continue gets its interim answer before the body", async () => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      try {
+        await conn.write(new TextEncoder().encode(
+          "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n",
+        ));
+        const buf = new Uint8Array(1024);
+        const n = await conn.read(buf);
+        assert.equal(
+          new TextDecoder().decode(buf.subarray(0, n!)),
+          "HTTP/1.1 100 Continue\r\n\r\n",
+        );
+        await conn.write(new TextEncoder().encode("hello"));
+        let rest = "";
+        while (!rest.endsWith("hello")) {
+          const m = await conn.read(buf);
+          if (m === null) break;
+          rest += new TextDecoder().decode(buf.subarray(0, m));
+        }
+        assert.match(rest, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nhello$/);
+      } finally {
+        conn.close();
+      }
+    });
+  } finally {
+    await edge.stop();
+    await backend.stop("SIGINT");
+    dir.cleanup();
+  }
+});
+
+Deno.test("e2e: idle keep-alive connections close after http-keepalive seconds; slow heads get 408", async (t) => {
+  const dir = tempDir();
+  const sock = `${dir.path}/app.sock`;
+  const backend = await startUwsgi(sock, [], TEST_APP);
+  const port = freePort();
+  const edge = await startEdge([
+    "--http",
+    `127.0.0.1:${port}`,
+    "--http-to",
+    sock,
+    "--http-keepalive",
+    "2",
+    "--http-headers-timeout",
+    "1",
+  ]);
+  const readAll = async (conn: Deno.Conn) => {
+    let out = "";
+    const buf = new Uint8Array(4096);
+    while (true) {
+      const n = await conn.read(buf).catch(() => null);
+      if (n === null) return out;
+      out += new TextDecoder().decode(buf.subarray(0, n));
+    }
+  };
+  try {
+    await t.step("an idle connection is closed after the keep-alive timeout", async () => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      try {
+        await conn.write(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+        const started = Date.now();
+        const out = await readAll(conn);
+        const took = Date.now() - started;
+        assert.match(out, /^HTTP\/1\.1 200 OK\r\n[^]*Hello World\n$/);
+        assert.ok(took >= 1800 && took < 3500, `closed after ${took} ms`);
+      } finally {
+        conn.close();
+      }
+    });
+    await t.step("a head that never ends gets 408 after http-headers-timeout", async () => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      try {
+        await conn.write(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n"));
+        const started = Date.now();
+        const out = await readAll(conn);
+        const took = Date.now() - started;
+        assert.match(out, /^HTTP\/1\.1 408 Request Timeout\r\n[^]*Connection: close\r\n/);
+        assert.ok(took >= 800 && took < 2500, `answered after ${took} ms`);
+      } finally {
+        conn.close();
+      }
+    });
+  } finally {
+    await edge.stop();
+    await backend.stop("SIGINT");
+    dir.cleanup();
+  }
+});
