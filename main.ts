@@ -1,4 +1,4 @@
 import { main } from "./src/cli/main.ts";
-import { denoRuntime } from "./src/runtime/deno.ts";
+import { denoRuntime as runtime } from "./src/runtime/deno.ts";
 
-if (import.meta.main) Deno.exit(await main(Deno.args, denoRuntime));
+if (import.meta.main) runtime.exit(await main(runtime.args(), runtime));

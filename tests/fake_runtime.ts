@@ -18,6 +18,10 @@ export function fakeRuntime(
   const stdout: string[] = [];
   return {
     name: "fake",
+    args: () => [],
+    exit: (code) => {
+      throw new Error(`exit ${code} in the fake runtime`);
+    },
     stderr,
     stdout,
     serve: () => Promise.reject(new Error("no serving in the fake runtime")),

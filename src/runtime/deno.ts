@@ -114,6 +114,8 @@ async function connect(address: ConnectAddress): Promise<Conn> {
 /** The Deno runtime. */
 export const denoRuntime: Runtime = {
   name: `deno ${Deno.version.deno}`,
+  args: () => [...Deno.args],
+  exit: (code) => Deno.exit(code),
   serve,
   listen,
   connect,

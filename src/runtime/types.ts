@@ -60,6 +60,10 @@ export interface Server {
 export interface Runtime {
   /** Name and version, for --version and logs ("deno 2.9.6"). */
   name: string;
+  /** Command-line arguments after the program. */
+  args(): string[];
+  /** Ends the process. */
+  exit(code: number): never;
   serve(address: ListenAddress, handler: Handler): Promise<Server>;
   listen(address: ListenAddress): Listener;
   connect(address: ConnectAddress): Promise<Conn>;

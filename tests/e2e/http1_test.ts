@@ -42,6 +42,17 @@ Deno.test("e2e: listeners on IPv4, IPv6 and a unix socket at once", async () => 
   } finally {
     await edge.stop();
     await backend.stop("SIGINT");
+  }
+  // a backend on IPv6 (uWSGI's own router cannot connect to one)
+  const v6Backend = freePort();
+  const backend6 = await startUwsgi(`[::1]:${v6Backend}`, ["--env", "NODE=six"], TEST_APP);
+  const port = freePort();
+  const edge6 = await startEdge(["--http", `127.0.0.1:${port}`, "--http-to", `[::1]:${v6Backend}`]);
+  try {
+    assert.equal(await curl([`http://127.0.0.1:${port}/node`]), "six");
+  } finally {
+    await edge6.stop();
+    await backend6.stop("SIGINT");
     dir.cleanup();
   }
 });
