@@ -42,6 +42,15 @@ export interface Config {
   processes: number;
   /** HTTP engine of plain listeners. */
   engine: "native" | "hono";
+  autoGzip: boolean;
+  /** Largest var block the backends take (buffer-size). */
+  bufferSize: number;
+  /** Initial client buffer (http-buffer-size). */
+  clientBufferSize: number;
+  /** 0 = never answer Expect, 1 = answer, N > 1 = answer up to N body bytes. */
+  manageExpect: number;
+  proxyProtocol: boolean;
+  xForwarded: boolean;
 }
 
 /** What loading produced besides the config. */
@@ -256,6 +265,12 @@ export function loadConfig(
     maxChunkedBody: int("http-max-chunked-body", 64 * 1024 * 1024),
     processes: int("http-processes", 1, 1),
     engine: "native",
+    autoGzip: bool("http-auto-gzip", false),
+    bufferSize: Math.min(int("buffer-size", 65535, 1), 65535),
+    clientBufferSize: Math.min(Math.max(int("http-buffer-size", 8192), 1024), 65536),
+    manageExpect: int("http-manage-expect", 1),
+    proxyProtocol: bool("http-enable-proxy-protocol", false),
+    xForwarded: bool("http-x-forwarded", false),
   };
   const engine = values.last("http-engine");
   if (engine) {
@@ -263,6 +278,10 @@ export function loadConfig(
       fail(engine, 'it must be "native" or "hono"');
     }
     config.engine = engine.value;
+    const gzip = values.last("http-auto-gzip");
+    if (engine.value === "hono" && gzip && config.autoGzip) {
+      fail(gzip, 'it needs the native engine (http-engine = native), not "hono"');
+    }
   }
   for (const name of ["http-modifier1", "http-modifier2"]) {
     const entry = values.last(name);

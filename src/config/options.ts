@@ -196,8 +196,9 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: "http-auto-gzip",
     kind: "bool",
     owner: "edge",
-    doc: "gzip responses marked with uWSGI-Encoding: gzip",
-    planned: "http-auto-gzip (issue 3)",
+    default: "false",
+    doc:
+      "gzip sizeless responses marked uWSGI-Encoding: gzip for clients that accept it (native engine)",
   },
   {
     name: "add-header",
@@ -257,17 +258,46 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: "buffer-size",
     aliases: ["b"],
     kind: "int",
-    owner: "accepted",
+    owner: "edge",
     arg: "BYTES",
-    doc: "the backends' var block limit; accepted (the edge's own limit is 65535)",
+    default: "65535",
+    doc:
+      "the backends' largest var block (uWSGI's buffer-size): bigger requests get 431 here instead of an empty reply there",
   },
   {
     name: "http-buffer-size",
     kind: "int",
-    owner: "accepted",
+    owner: "edge",
     arg: "BYTES",
-    doc: "accepted for compatibility (buffers are sized by the edge)",
+    default: "8192",
+    doc: "initial per-connection request buffer (it grows to 64 KiB for big heads)",
   },
+  {
+    name: "http-manage-expect",
+    kind: "switch-int",
+    owner: "edge",
+    arg: "[N]",
+    default: "on",
+    doc: "answer Expect: 100-continue; N > 1 = largest Content-Length accepted, above it 413",
+  },
+  {
+    name: "http-enable-proxy-protocol",
+    aliases: ["enable-proxy-protocol"],
+    kind: "bool",
+    owner: "edge",
+    default: "false",
+    doc:
+      "read a PROXY protocol v1 line before the request: its source becomes REMOTE_ADDR/REMOTE_PORT",
+  },
+  {
+    name: "http-x-forwarded",
+    kind: "bool",
+    owner: "edge",
+    default: "false",
+    doc:
+      "nginx-style X-Forwarded-For (client appended) and X-Forwarded-Proto (replaced) to backends",
+  },
+
   {
     name: "die-on-term",
     kind: "bool",

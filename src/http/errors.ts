@@ -4,11 +4,15 @@ import type { FailureKind } from "./upstream.ts";
 /** Statuses the edge itself produces. */
 export const STATUS_TEXT: Record<number, string> = {
   400: "Bad Request",
+  408: "Request Timeout",
   413: "Content Too Large",
+  417: "Expectation Failed",
   431: "Request Header Fields Too Large",
+  501: "Not Implemented",
   502: "Bad Gateway",
   503: "Service Unavailable",
   504: "Gateway Timeout",
+  505: "HTTP Version Not Supported",
 };
 
 /** Status for a backend failure: timeouts 504, everything else 502. */

@@ -28,6 +28,10 @@ export interface ClientSide {
   keepAlive: boolean;
   /** Headers the edge adds to every response (`add-header`). */
   addHeaders: ReadonlyArray<[string, string]>;
+  /** `http-auto-gzip` is on. */
+  autoGzip?: boolean;
+  /** The client's Accept-Encoding accepts gzip. */
+  acceptsGzip?: boolean;
 }
 
 /** The head to write and how to send the body. */
@@ -38,6 +42,8 @@ export interface ClientResponse {
   contentLength: number;
   /** The connection stays open after the body. */
   keepAlive: boolean;
+  /** The body is gzipped by the edge (`http-auto-gzip`); framing is "chunk" or "close". */
+  gzip: boolean;
 }
 
 /** Response headers the edge never forwards: it frames responses itself. */
@@ -63,9 +69,24 @@ export function clientResponse(backend: ResponseHead, client: ClientSide): Clien
   let contentLength = -1;
   let chunked = false;
   let connectionClose = false;
+  let uwsgiGzip = false;
+  let contentEncoding = false;
+  let vary: string | undefined;
   let text = `HTTP/1.1 ${backend.status} ${backend.reason || "Unknown"}\r\n`;
   for (const [name, value] of backend.headers) {
     const lower = name.toLowerCase();
+    if (client.autoGzip) {
+      // uWSGI-Encoding is an instruction to the router: acted on here, never forwarded
+      if (lower === "uwsgi-encoding") {
+        uwsgiGzip = value.trim().toLowerCase() === "gzip";
+        continue;
+      }
+      if (lower === "vary") {
+        vary = vary === undefined ? value : `${vary}, ${value}`;
+        continue;
+      }
+      if (lower === "content-encoding") contentEncoding = true;
+    }
     if (HOP_BY_HOP.has(lower)) {
       if (lower === "transfer-encoding" && /chunked/i.test(value)) chunked = true;
       if (lower === "connection" && /(^|,)\s*close\s*(,|$)/i.test(value)) connectionClose = true;
@@ -81,9 +102,18 @@ export function clientResponse(backend: ResponseHead, client: ClientSide): Clien
     }
     text += `${name}: ${value}\r\n`;
   }
+  const status = backend.status;
+  // gzip-eligible: marked by the app, not sized, not encoded already (spec §2.8)
+  const eligible = uwsgiGzip && contentLength === -1 && !chunked && !contentEncoding &&
+    status >= 200 && status !== 204 && status !== 304;
+  const gzip = eligible && client.acceptsGzip === true;
+  if (eligible && !/(^|,)\s*(accept-encoding|\*)\s*(,|$)/i.test(vary ?? "")) {
+    vary = vary === undefined ? "Accept-Encoding" : `${vary}, Accept-Encoding`;
+  }
+  if (vary !== undefined) text += `Vary: ${vary}\r\n`;
+  if (gzip) text += "Content-Encoding: gzip\r\n";
   for (const [name, value] of client.addHeaders) text += `${name}: ${value}\r\n`;
 
-  const status = backend.status;
   let framing: ClientFraming;
   if (client.method === "HEAD" || status < 200 || status === 204 || status === 304) {
     framing = "none";
@@ -109,6 +139,7 @@ export function clientResponse(backend: ResponseHead, client: ClientSide): Clien
     framing,
     contentLength: Math.max(0, contentLength),
     keepAlive,
+    gzip: gzip && (framing === "chunk" || framing === "close"),
   };
 }
 

@@ -12,9 +12,11 @@ import { requestVars } from "../uwsgi/request_vars.ts";
 import { MAX_RESPONSE_HEAD, parseResponseHead, type ResponseHead } from "../uwsgi/response_head.ts";
 import { STATUS_TEXT } from "./errors.ts";
 import { type ForwardDeps, nodeConnector } from "./forward.ts";
+import { acceptsGzip, GzipWriter } from "./gzip.ts";
 import { clientResponse, errorHead, latin1 } from "./h1_response.ts";
 import type { Watch } from "./idle_sweeper.ts";
 import {
+  byteString,
   findHeadEnd,
   MAX_REQUEST_HEAD,
   parseRequestHead,
@@ -30,6 +32,9 @@ export interface H1Deps extends ForwardDeps {
 }
 
 const IO_SIZE = 65536;
+/** uWSGI's default buffer-size: larger var blocks are dropped by its workers. */
+const UWSGI_DEFAULT_BUFFER_SIZE = 4096;
+
 /** Room kept before and after a read for the chunk-size line and its CRLF. */
 const CHUNK_PAD = 12;
 const DEFAULT_IDLE_SECONDS = 60;
@@ -56,6 +61,36 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
   out.set(a);
   out.set(b, a.length);
+  return out;
+}
+
+/** nginx's proxy_add_x_forwarded_for and X-Forwarded-Proto, on request headers. */
+function withForwarded(
+  headers: Iterable<[string, string]>,
+  client: string,
+): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  let chain: string | undefined;
+  for (const [name, value] of headers) {
+    const lower = name.toLowerCase();
+    if (lower === "x-forwarded-for") chain = chain === undefined ? value : `${chain}, ${value}`;
+    else if (lower !== "x-forwarded-proto") out.push([name, value]);
+  }
+  out.push(["X-Forwarded-For", chain === undefined ? client : `${chain}, ${client}`]);
+  out.push(["X-Forwarded-Proto", "http"]);
+  return out;
+}
+
+function headerValue(
+  headers: ReadonlyArray<[string, string]>,
+  name: string,
+): string | undefined {
+  let out: string | undefined;
+  for (const [n, v] of headers) {
+    if (n.length === name.length && n.toLowerCase() === name) {
+      out = out === undefined ? v : `${out}, ${v}`;
+    }
+  }
   return out;
 }
 
@@ -128,7 +163,11 @@ class ClientConnection {
   readonly #connectNode: ReturnType<typeof nodeConnector>;
   readonly #server: H1Server;
   /** Client bytes received and not consumed yet: buffer[start, end). */
-  #buffer = new Uint8Array(8192);
+  #buffer: Uint8Array;
+  /** The client as the backend sees it (the PROXY line's source when enabled). */
+  #peer: { address: string; port: number };
+  /** A PROXY protocol line may still come first. */
+  #proxyLine: boolean;
   #start = 0;
   #end = 0;
   #idle = true;
@@ -147,6 +186,9 @@ class ClientConnection {
     this.#deps = deps;
     this.#connectNode = connectNode;
     this.#server = server;
+    this.#buffer = new Uint8Array(deps.config.clientBufferSize);
+    this.#peer = conn.peer;
+    this.#proxyLine = deps.config.proxyProtocol;
   }
 
   get finished(): Promise<void> {
@@ -208,8 +250,12 @@ class ClientConnection {
           this.#start++;
           scanned = Math.max(scanned, this.#start);
         }
-        const end = findHeadEnd(this.#buffer, this.#start, scanned, this.#end);
-        if (end >= 0) return parseRequestHead(this.#buffer, this.#start, end);
+        if (this.#proxyLine && !this.#readProxyLine()) {
+          // wait for the rest of a PROXY line
+        } else {
+          const end = findHeadEnd(this.#buffer, this.#start, scanned, this.#end);
+          if (end >= 0) return parseRequestHead(this.#buffer, this.#start, end);
+        }
         if (this.#end - this.#start > MAX_REQUEST_HEAD) {
           throw new RequestError(431, `Request head larger than ${MAX_REQUEST_HEAD} bytes`);
         }
@@ -246,6 +292,48 @@ class ClientConnection {
       watch?.stop();
       this.#idle = false;
     }
+  }
+
+  /**
+   * Consumes a PROXY protocol v1 line if the connection starts with one (else nothing):
+   * false while more bytes are needed. Throws RequestError(400) on a malformed line.
+   */
+  #readProxyLine(): boolean {
+    const pending = this.#end - this.#start;
+    const prefix = "PROXY ";
+    for (let i = 0; i < Math.min(pending, prefix.length); i++) {
+      if (this.#buffer[this.#start + i] !== prefix.charCodeAt(i)) {
+        this.#proxyLine = false;
+        return true;
+      }
+    }
+    if (pending < prefix.length) return false;
+    let lf = -1;
+    for (let i = this.#start; i < this.#end && i < this.#start + 108; i++) {
+      if (this.#buffer[i] === 10) {
+        lf = i;
+        break;
+      }
+    }
+    if (lf < 0) {
+      if (pending >= 108) throw new RequestError(400, "PROXY protocol line too long");
+      return false;
+    }
+    const line = byteString(this.#buffer, this.#start, lf).replace(/\r$/, "");
+    const parts = line.split(" ");
+    if (parts[1] === "UNKNOWN") {
+      // the proxy knows no client address: keep the socket's
+    } else if (
+      parts.length === 6 && (parts[1] === "TCP4" || parts[1] === "TCP6") &&
+      /^\d{1,5}$/.test(parts[4]!) && Number(parts[4]) < 65536
+    ) {
+      this.#peer = { address: parts[2]!, port: Number(parts[4]) };
+    } else {
+      throw new RequestError(400, `Malformed PROXY protocol line: "${line.slice(0, 108)}"`);
+    }
+    this.#start = lf + 1;
+    this.#proxyLine = false;
+    return true;
   }
 
   /** Moves pending bytes to the front and grows the buffer when it is full. */
@@ -286,7 +374,8 @@ class ClientConnection {
     const log = (status: number, bytes: number, node: string) => {
       if (config.logging) {
         logger.access({
-          client: this.#conn.peer.address,
+          client: this.#peer.address,
+
           method,
           uri: target,
           status,
@@ -310,8 +399,32 @@ class ClientConnection {
     // a chunked body is buffered so the backend gets a real CONTENT_LENGTH
     let headers: Iterable<[string, string]> = head.headers;
     let bufferedBody: Uint8Array | undefined;
+    // Expect: 100-continue is answered before the body is read; other expectations fail
+    const expect = headerValue(head.headers, "expect");
+    let sendContinue = false;
+    if (expect !== undefined && config.manageExpect > 0) {
+      if (expect.trim().toLowerCase() !== "100-continue") {
+        await this.#answerError(417, `unsupported Expect "${expect}"`, method, target);
+        log(417, 0, "-");
+        return false;
+      }
+      if (
+        config.manageExpect > 1 && framing.kind === "length" && framing.length > config.manageExpect
+      ) {
+        await this.#answerError(
+          413,
+          `Content-Length ${framing.length} over http-manage-expect ${config.manageExpect}`,
+          method,
+          target,
+        );
+        log(413, 0, "-");
+        return false;
+      }
+      sendContinue = http11 && framing.kind !== "none";
+    }
+
     if (framing.kind === "chunked") {
-      if (hasToken(head.headers, "expect", "100-continue")) await this.#write(CONTINUE);
+      if (sendContinue) await this.#write(CONTINUE);
       const body = await this.#readChunkedBody(config.maxChunkedBody);
       if (typeof body === "number") {
         await this.#answerError(
@@ -328,6 +441,7 @@ class ClientConnection {
         .concat([["Content-Length", String(body.length)]]);
     }
     const bodyLength = framing.kind === "length" ? framing.length : 0;
+    if (config.xForwarded) headers = withForwarded(headers, this.#peer.address);
 
     let packet: Uint8Array;
     try {
@@ -338,8 +452,8 @@ class ClientConnection {
             target,
             protocol: head.protocol,
             headers,
-            remoteAddr: this.#conn.peer.address,
-            remotePort: this.#conn.peer.port,
+            remoteAddr: this.#peer.address,
+            remotePort: this.#peer.port,
             serverPort: this.#listener.serverPort,
             https: false,
           },
@@ -355,6 +469,17 @@ class ClientConnection {
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
       await this.#answerError(431, error.message, method, target);
+      log(431, 0, "-");
+      return false;
+    }
+    const varsSize = packet.length - 4;
+    if (varsSize > config.bufferSize) {
+      await this.#answerError(
+        431,
+        `the request vars are ${varsSize} bytes, more than buffer-size ${config.bufferSize} of the backends`,
+        method,
+        target,
+      );
       log(431, 0, "-");
       return false;
     }
@@ -396,7 +521,7 @@ class ClientConnection {
       if (bufferedBody !== undefined) {
         await writeAll(backend, concat(packet, bufferedBody));
       } else if (bodyLength > 0) {
-        if (hasToken(head.headers, "expect", "100-continue")) await this.#write(CONTINUE);
+        if (sendContinue) await this.#write(CONTINUE);
         bodyDone = this.#pumpBody(backend, packet, bodyLength, watch).catch((error) => {
           if (error instanceof Refusal) clientGone = true;
           return false;
@@ -417,11 +542,14 @@ class ClientConnection {
       giveBuffer(backendBuffer);
       await bodyDone;
       const status = watch.expired ? 504 : 502;
-      const cause = watch.expired
+      const cause = (watch.expired
         ? `no answer for ${config.timeout} s before the response head`
         : error instanceof Refusal
         ? error.message
-        : `the backend failed before the response head: ${(error as Error).message}`;
+        : `the backend failed before the response head: ${(error as Error).message}`) +
+        (varsSize > UWSGI_DEFAULT_BUFFER_SIZE && !watch.expired
+          ? ` (the request vars were ${varsSize} bytes: a uWSGI backend drops requests larger than its buffer-size, 4096 by default)`
+          : "");
       if (clientGone) {
         this.#close();
         log(499, 0, nodeName);
@@ -453,8 +581,11 @@ class ClientConnection {
       http11,
       keepAlive,
       addHeaders: config.addHeaders,
+      autoGzip: config.autoGzip,
+      acceptsGzip: config.autoGzip && acceptsGzip(headerValue(head.headers, "accept-encoding")),
     });
     keepAlive = out.keepAlive;
+
     let sent = 0;
     let ok = true;
     try {
@@ -618,6 +749,46 @@ class ClientConnection {
     }
   }
 
+  /** `http-auto-gzip`: each backend read is compressed, flushed and sent at once. */
+  async #relayGzip(
+    out: ReturnType<typeof clientResponse>,
+    prefix: Uint8Array,
+    buffer: Uint8Array,
+    readBackend: (into: Uint8Array) => Promise<number | null>,
+    sendClient: (bytes: Uint8Array) => Promise<void>,
+  ): Promise<number> {
+    const chunked = out.framing === "chunk";
+    const frame = (bytes: Uint8Array): Uint8Array =>
+      chunked
+        ? concat(latin1(`${bytes.length.toString(16)}\r\n`), concat(bytes, latin1("\r\n")))
+        : bytes;
+    const gzip = new GzipWriter();
+    let sent = 0;
+    try {
+      let pending: Uint8Array = out.head;
+      let input: Uint8Array | null = prefix;
+      while (true) {
+        if (input !== null && input.length > 0) {
+          sent += input.length;
+          const packed = await gzip.write(input);
+          if (packed.length > 0) pending = concat(pending, frame(packed));
+        }
+        if (pending.length > 0) await sendClient(pending);
+        pending = new Uint8Array(0);
+        const n = await readBackend(buffer);
+        if (n === null) break;
+        input = buffer.subarray(0, n);
+      }
+      const tail = await gzip.end();
+      await sendClient(chunked ? concat(frame(tail), LAST_CHUNK) : tail);
+    } catch (error) {
+      gzip.destroy();
+      throw error;
+    }
+    if (!chunked) this.#close();
+    return sent;
+  }
+
   /** Writes the head and copies the body; returns body bytes sent. Throws on failure. */
   async #relayBody(
     out: ReturnType<typeof clientResponse>,
@@ -672,6 +843,11 @@ class ClientConnection {
         }
         return out.contentLength;
       }
+      case "close":
+      case "chunk":
+        if (out.gzip) return await this.#relayGzip(out, prefix, buffer, readBackend, sendClient);
+    }
+    switch (out.framing) {
       case "close": {
         let sent = prefix.length;
         await sendClient(concat(out.head, prefix));
@@ -708,8 +884,7 @@ class ClientConnection {
         await sendClient(LAST_CHUNK);
         return sent;
       }
-      case "relay-chunked":
-      case "dechunk-close": {
+      default: {
         const decoder = new ChunkedDecoder();
         const relay = out.framing === "relay-chunked";
         let sent = 0;

@@ -197,3 +197,67 @@ export function peakRssMiB(pid: number): number {
   const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? "0");
   return kb / 1024;
 }
+
+/** A parsed HTTP/1.x response read to the connection's end (framing removed). */
+export interface RawResponse {
+  status: number;
+  headers: Array<[string, string]>;
+  body: Uint8Array;
+}
+
+/** Sends `request` bytes and reads the whole response until the server closes. */
+export async function exchangeRaw(
+  port: number,
+  request: Uint8Array,
+  head = false,
+): Promise<RawResponse> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const chunks: Uint8Array[] = [];
+  try {
+    await conn.write(request);
+    const buf = new Uint8Array(65536);
+    while (true) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      chunks.push(buf.slice(0, n));
+    }
+  } finally {
+    conn.close();
+  }
+  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.length;
+  }
+  let end = 0;
+  while (
+    end + 3 < all.length &&
+    !(all[end] === 13 && all[end + 1] === 10 && all[end + 2] === 13 && all[end + 3] === 10)
+  ) end++;
+  const headText = new TextDecoder("latin1").decode(all.subarray(0, end));
+  const [statusLine, ...lines] = headText.split("\r\n");
+  const headers = lines.map((line): [string, string] => {
+    const colon = line.indexOf(":");
+    return [line.slice(0, colon), line.slice(colon + 1).trim()];
+  });
+  let body = all.subarray(end + 4);
+  const status = Number(statusLine!.split(" ")[1]);
+  if (head || status === 204 || status === 304) body = new Uint8Array(0);
+  else if (
+    headers.some(([n, v]) => n.toLowerCase() === "transfer-encoding" && /chunked/i.test(v))
+  ) {
+    const out: number[] = [];
+    let i = 0;
+    while (i < body.length) {
+      let lineEnd = i;
+      while (body[lineEnd] !== 13) lineEnd++;
+      const size = parseInt(new TextDecoder().decode(body.subarray(i, lineEnd)), 16);
+      if (size === 0) break;
+      out.push(...body.subarray(lineEnd + 2, lineEnd + 2 + size));
+      i = lineEnd + 2 + size + 2;
+    }
+    body = new Uint8Array(out);
+  }
+  return { status, headers, body };
+}

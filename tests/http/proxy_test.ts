@@ -74,6 +74,12 @@ function setup(
     maxChunkedBody: 1024,
     processes: 1,
     engine: "hono",
+    autoGzip: false,
+    bufferSize: 65535,
+    clientBufferSize: 8192,
+    manageExpect: 1,
+    proxyProtocol: false,
+    xForwarded: false,
     ...over,
   };
   const conns: FakeConn[] = [];

@@ -1,6 +1,7 @@
 """WSGI app for uwsgi-edge's end-to-end tests (served by real uWSGI workers).
 
 Routes: /  /env  /echo  /bytes/N  /stream/N  /sleep/MS  /status/CODE  /chunked  /node
+        /gzip/N  /gzipcl  /gzipce  /sse (uWSGI-Encoding: gzip variants)
 """
 import json
 import os
@@ -65,6 +66,27 @@ def application(environ, start_response):
         # the app frames its own body: the edge must not chunk it a second time
         start_response("200 OK", [("Content-Type", "text/plain"), ("Transfer-Encoding", "chunked")])
         return [b"5\r\nhello\r\n", b"6\r\n world\r\n", b"0\r\n\r\n"]
+    if head == "gzip":
+        # gzipped by the edge with http-auto-gzip: marked, sizeless, not encoded
+        line = b"the quick brown fox jumps over the lazy dog\n"
+        n = int(arg or 1024)
+        body = (line * (n // len(line) + 1))[:n]
+        start_response("200 OK", [("Content-Type", "text/plain"), ("uWSGI-Encoding", "gzip")])
+        return [body]
+    if head == "gzipcl":
+        return reply(b"hello", extra=[("uWSGI-Encoding", "gzip")])
+    if head == "gzipce":
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Encoding", "identity"),
+                                  ("uWSGI-Encoding", "gzip")])
+        return [b"already encoded"]
+    if head == "sse":
+        start_response("200 OK", [("Content-Type", "text/event-stream"), ("uWSGI-Encoding", "gzip")])
+
+        def events():
+            for i in range(3):
+                yield ("data: event %d\n\n" % i).encode()
+                time.sleep(0.4)
+        return events()
     if head == "node":
         return reply(os.environ.get("NODE", "?").encode())
     return reply(b"not found\n", status="404 Not Found")
