@@ -278,9 +278,19 @@ export function loadConfig(
       fail(engine, 'it must be "native" or "hono"');
     }
     config.engine = engine.value;
-    const gzip = values.last("http-auto-gzip");
-    if (engine.value === "hono" && gzip && config.autoGzip) {
-      fail(gzip, 'it needs the native engine (http-engine = native), not "hono"');
+    if (engine.value === "hono") {
+      // these live in the native engine's socket-level HTTP handling
+      const nativeOnly: Array<[string, boolean]> = [
+        ["http-auto-gzip", config.autoGzip],
+        ["http-enable-proxy-protocol", config.proxyProtocol],
+        ["http-x-forwarded", config.xForwarded],
+      ];
+      for (const [name, on] of nativeOnly) {
+        const entry = values.last(name);
+        if (entry && on) {
+          fail(entry, 'it needs the native engine (http-engine = native), not "hono"');
+        }
+      }
     }
   }
   for (const name of ["http-modifier1", "http-modifier2"]) {

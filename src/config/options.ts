@@ -90,7 +90,31 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc:
       "HTTP/1.1 engine of plain listeners: native (fast, socket-level) or hono (Hono on Deno.serve)",
   },
+  // not available yet: named so that configs using them fail clearly instead of silently
+  ...[
+    ["http-subscription-server", "ADDR"],
+    ["http-subscription-fallback-key", "KEY"],
+    ["subscription-algo", "ALGO"],
+    ["subscription-tolerance", "N"],
+    ["subscription-dotsplit", ""],
+    ["http-stats", "ADDR"],
+  ].map(([name, arg]): OptionSpec => ({
+    name: name!,
+    kind: arg === "" ? "bool" : "string",
+    owner: "edge",
+    ...(arg ? { arg } : {}),
+    doc: "subscription server and stats",
+    planned: "the subscription server (issue 5)",
+  })),
+  ...["http-websockets", "http-raw-body", "http-chunked-input"].map((name): OptionSpec => ({
+    name,
+    kind: "bool",
+    owner: "edge",
+    doc: "raw-mode proxying (websockets, chunked input)",
+    planned: "raw-mode proxying (websockets)",
+  })),
   // backends
+
   {
     name: "http-to",
     kind: "list",

@@ -134,8 +134,19 @@ export class H1Server {
 
   async #acceptLoop(): Promise<void> {
     while (true) {
-      const conn = await this.#listener.accept();
+      let conn: Accepted | null;
+      try {
+        conn = await this.#listener.accept();
+      } catch (error) {
+        // e.g. out of file descriptors: say so, breathe, keep serving
+        this.#deps.logger.error(
+          `accept failed on ${this.#config.spec}: ${(error as Error).message}`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
+      }
       if (conn === null) return;
+
       const client = new ClientConnection(conn, this.#config, this.#deps, this.#connectNode, this);
       this.#clients.add(client);
       client.run().finally(() => this.#clients.delete(client));

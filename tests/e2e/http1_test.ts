@@ -128,6 +128,26 @@ Deno.test("e2e: keep-alive, pipelining, HTTP/1.0 and malformed requests", async 
       await edge.waitFor(/Malformed header line: "Bad Header: x"/);
       assert.equal(proxied(), before);
     });
+    await t.step(
+      "a client that half-closes after its request still gets the response",
+      async () => {
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+        try {
+          await conn.write(new TextEncoder().encode("GET /sleep/200 HTTP/1.1\r\nHost: x\r\n\r\n"));
+          await conn.closeWrite();
+          let out = "";
+          const buf = new Uint8Array(4096);
+          while (true) {
+            const n = await conn.read(buf);
+            if (n === null) break;
+            out += new TextDecoder().decode(buf.subarray(0, n));
+          }
+          assert.match(out, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nslept$/);
+        } finally {
+          conn.close();
+        }
+      },
+    );
     await t.step("Expect: 100-continue gets its interim answer before the body", async () => {
       const conn = await Deno.connect({ hostname: "127.0.0.1", port });
       try {
