@@ -10,9 +10,12 @@ export class Logger {
   readonly #sink: LogSink;
   readonly #clock: () => number;
 
-  constructor(sink: LogSink, clock: () => number = Date.now) {
+  readonly #tag: string;
+
+  constructor(sink: LogSink, clock: () => number = Date.now, tag = "") {
     this.#sink = sink;
     this.#clock = clock;
+    this.#tag = tag === "" ? "" : `[${tag}] `;
   }
 
   info(message: string): void {
@@ -54,7 +57,8 @@ export class Logger {
   }
 
   #line(message: string): void {
-    this.#pending += `[${new Date(this.#clock()).toISOString()}] ${message}\n`;
+    this.#pending += `[${new Date(this.#clock()).toISOString()}] ${this.#tag}${message}\n`;
+
     if (!this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(() => this.flush());

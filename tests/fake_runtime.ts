@@ -4,6 +4,7 @@ import type { Conn, ConnectAddress, Runtime } from "../src/runtime/types.ts";
 export interface FakeRuntime extends Runtime {
   stderr: string[];
   stdout: string[];
+  written: Record<string, string>;
 }
 
 export function fakeRuntime(
@@ -12,8 +13,10 @@ export function fakeRuntime(
     env?: Record<string, string>;
     cwd?: string;
     connect?: (address: ConnectAddress) => Promise<Conn>;
+    executables?: Record<string, string>;
   } = {},
 ): FakeRuntime {
+  const written: Record<string, string> = {};
   const stderr: string[] = [];
   const stdout: string[] = [];
   return {
@@ -24,10 +27,19 @@ export function fakeRuntime(
     },
     stderr,
     stdout,
+    written,
+
     serve: () => Promise.reject(new Error("no serving in the fake runtime")),
     listen: () => {
       throw new Error("no listening in the fake runtime");
     },
+    spawn: () => {
+      throw new Error("no processes in the fake runtime");
+    },
+    findExecutable: (name) => options.executables?.[name],
+    makeTempDir: () => "/tmp/fake",
+    writeTextFile: (path, text) => void (written[path] = text),
+    removePath: () => {},
     connect: options.connect ?? (() => Promise.reject(new Error("Connection refused"))),
     readTextFile: (path) => {
       const text = options.files?.[path];
@@ -40,6 +52,8 @@ export function fakeRuntime(
     cpuCount: () => 2,
     pid: () => 1234,
     execPath: () => "/usr/bin/fake",
+    selfCommand: () => ({ command: "/usr/bin/fake", args: [] }),
+
     writeStderr: (text) => void stderr.push(text),
     writeStdout: (text) => void stdout.push(text),
     onSignal: () => () => {},

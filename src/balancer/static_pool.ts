@@ -42,8 +42,23 @@ export class StaticPool<T> {
     return undefined;
   }
 
-  /** Marks a node failed (connect refused or timed out) for the grace period. */
+  /** Replaces every node (a reloaded worker pool); counters start afresh. */
+  replace(nodes: Array<{ node: T; name: string }>): void {
+    this.nodes.splice(
+      0,
+      this.nodes.length,
+      ...nodes.map(({ node, name }) => ({ node, name, hits: 0, failedAt: 0 })),
+    );
+    this.#cursor = 0;
+  }
+
+  /**
+   * Marks a node failed (connect refused or timed out) for the grace period. A lone node
+   * is never skipped (as nginx does): there is nothing better to try, and it may be back
+   * (respawned workers) before the grace period ends.
+   */
   markFailed(node: T): void {
+    if (this.nodes.length === 1) return;
     const entry = this.nodes.find((e) => e.node === node);
     if (entry) entry.failedAt = this.#now() || 1;
   }

@@ -54,6 +54,11 @@ export function parseArgv(args: readonly string[]): Entry[] {
       }
       continue;
     }
+    if (spec.owner === "app" && (next === undefined || next.startsWith("--"))) {
+      // worker options may be flags (--enable-threads): uWSGI knows their arity, we do not
+      entries.push({ key: spec.name, value: "", origin: ORIGIN, bare: true });
+      continue;
+    }
     const value = next;
     if (value === undefined) {
       throw new ConfigError(

@@ -40,6 +40,11 @@ export interface Config {
   serverNameAsHttpHost: boolean;
   maxChunkedBody: number;
   processes: number;
+  /** Seconds in-flight requests get on shutdown and reload. */
+  reloadMercy: number;
+  /** uWSGI for embedded mode ("" = found on PATH). */
+  uwsgiBinary: string;
+
   /** HTTP engine of plain listeners. */
   engine: "native" | "hono";
   autoGzip: boolean;
@@ -61,6 +66,10 @@ export interface Loaded {
   gets: string[];
   help: boolean;
   version: boolean;
+  /** Application options are present: the edge starts and supervises uWSGI workers. */
+  embedded: boolean;
+  /** The workers' options, expanded, in order (embedded mode). */
+  appEntries: Entry[];
 }
 
 /** Expanded option values by name, with their origins. */
@@ -153,14 +162,20 @@ export function loadConfig(
   };
 
   const values = new Values();
+  // embedded mode: application options (and keys unknown to the edge) go to the workers
+  const appEntries: Entry[] = [];
   for (const entry of entries) {
     const spec = findOption(entry.key);
-    if (spec === undefined || spec.name === "set") continue;
-    values.add({ ...entry, key: spec.name, value: expand(entry) });
+    if (spec?.name === "set") continue;
+    if (spec === undefined || spec.owner === "app" || WORKER_SHARED.has(spec.name)) {
+      appEntries.push({ ...entry, key: spec?.name ?? entry.key, value: expand(entry) });
+    }
+    if (spec !== undefined) values.add({ ...entry, key: spec.name, value: expand(entry) });
   }
+  const embedded = appEntries.some((entry) => findOption(entry.key)?.owner === "app");
 
   const strict = values.all("strict").some(readBool);
-  for (const entry of unknown) {
+  for (const entry of embedded ? [] : unknown) {
     const hint = suggestOption(entry.key);
     if (strict) {
       throw new ConfigError(
@@ -264,6 +279,8 @@ export function loadConfig(
     serverNameAsHttpHost: bool("http-server-name-as-http-host", false),
     maxChunkedBody: int("http-max-chunked-body", 64 * 1024 * 1024),
     processes: int("http-processes", 1, 1),
+    reloadMercy: int("reload-mercy", 30, 1),
+    uwsgiBinary: values.last("uwsgi-binary")?.value ?? "",
     engine: "native",
     autoGzip: bool("http-auto-gzip", false),
     bufferSize: Math.min(int("buffer-size", 65535, 1), 65535),
@@ -299,7 +316,17 @@ export function loadConfig(
   }
   const processes = values.last("http-processes");
   if (processes && config.processes > 1) {
-    fail(processes, "several router processes arrive with the master (issue 4)");
+    const unix = config.listeners.find((l) => l.address.transport === "unix");
+    if (unix) {
+      fail(processes, `unix listeners (${unix.spec}) cannot be shared by several processes`);
+    }
+  }
+  if (embedded && config.nodes.length > 0) {
+    const first = values.all("http-to")[0]!;
+    fail(
+      first,
+      "the edge runs the application's workers itself (embedded mode): drop http-to, or the application options",
+    );
   }
 
   const gets = values.all("get").map((entry) => firstValue.get(entry.value) ?? "");
@@ -309,5 +336,10 @@ export function loadConfig(
     gets: gets.map((v) => expandValue(v, lookupScope)),
     help: bool("help", false),
     version: bool("version", false),
+    embedded,
+    appEntries: embedded ? appEntries : [],
   };
 }
+
+/** Edge options the workers need as well. */
+const WORKER_SHARED = new Set(["plugin", "buffer-size", "listen"]);

@@ -1,6 +1,7 @@
 /** The Deno implementation of the runtime seam (the only file that calls `Deno.*`). */
 import type {
   Accepted,
+  ChildProcess,
   Conn,
   ConnectAddress,
   Handler,
@@ -59,7 +60,7 @@ function removeStaleSocket(path: string): void {
   }
 }
 
-function listen(address: ListenAddress): Listener {
+function listen(address: ListenAddress, options: { reusePort?: boolean } = {}): Listener {
   let listener: Deno.Listener;
   let bound: ListenAddress;
   if (address.transport === "unix") {
@@ -67,7 +68,11 @@ function listen(address: ListenAddress): Listener {
     listener = Deno.listen({ transport: "unix", path: address.path });
     bound = address;
   } else {
-    listener = Deno.listen({ hostname: address.hostname, port: address.port });
+    listener = Deno.listen({
+      hostname: address.hostname,
+      port: address.port,
+      ...(options.reusePort ? { reusePort: true } : {}),
+    });
     const addr = listener.addr as Deno.NetAddr;
     bound = { transport: "tcp", hostname: addr.hostname, port: addr.port };
   }
@@ -102,6 +107,90 @@ function listen(address: ListenAddress): Listener {
   };
 }
 
+function spawn(
+  command: string,
+  args: string[],
+  options: { env?: Record<string, string> } = {},
+): ChildProcess {
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(command, {
+      args,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      ...(options.env ? { env: options.env } : {}),
+    }).spawn();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw new Error(`${command}: not found`);
+    throw error;
+  }
+  const status = child.status.then((s) => ({ code: s.code, signal: s.signal ?? null }));
+  return {
+    pid: child.pid,
+    status,
+    output: mergeText(child.stdout, child.stderr),
+    kill: (signal) => {
+      try {
+        child.kill(signal);
+      } catch (error) {
+        // it exited already
+        if (!(error instanceof TypeError)) throw error;
+      }
+    },
+  };
+}
+
+/** Two byte streams as one stream of text chunks, in arrival order. */
+async function* mergeText(
+  a: ReadableStream<Uint8Array>,
+  b: ReadableStream<Uint8Array>,
+): AsyncGenerator<string> {
+  const queue: string[] = [];
+  let open = 2;
+  let wake: (() => void) | undefined;
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of stream) {
+        queue.push(decoder.decode(chunk, { stream: true }));
+        wake?.();
+      }
+    } finally {
+      open--;
+      wake?.();
+    }
+  };
+  void pump(a);
+  void pump(b);
+  while (true) {
+    if (queue.length > 0) {
+      yield queue.shift()!;
+      continue;
+    }
+    if (open === 0) return;
+    await new Promise<void>((resolve) => (wake = resolve));
+    wake = undefined;
+  }
+}
+
+function findExecutable(name: string): string | undefined {
+  if (name.includes("/")) return existsFile(name) ? name : undefined;
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    if (dir !== "" && existsFile(`${dir}/${name}`)) return `${dir}/${name}`;
+  }
+  return undefined;
+}
+
+function existsFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    // missing or unreadable: not there for us
+    return false;
+  }
+}
+
 async function connect(address: ConnectAddress): Promise<Conn> {
   if (address.transport === "unix") {
     return await Deno.connect({ transport: "unix", path: address.path });
@@ -119,6 +208,17 @@ export const denoRuntime: Runtime = {
   serve,
   listen,
   connect,
+  spawn,
+  findExecutable,
+  makeTempDir: (prefix) => Deno.makeTempDirSync({ prefix }),
+  writeTextFile: (path, text) => Deno.writeTextFileSync(path, text),
+  removePath: (path) => {
+    try {
+      Deno.removeSync(path, { recursive: true });
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  },
   readTextFile: (path) => Deno.readTextFileSync(path),
   env: () => Deno.env.toObject(),
   hostname: () => Deno.hostname(),
@@ -126,6 +226,18 @@ export const denoRuntime: Runtime = {
   cpuCount: () => navigator.hardwareConcurrency,
   pid: () => Deno.pid,
   execPath: () => Deno.execPath(),
+  selfCommand: () => {
+    const exec = Deno.execPath();
+    // a compiled binary is the program itself; `deno` needs the script and its config
+    if (!/(^|\/)deno$/.test(exec)) return { command: exec, args: [] };
+    const main = new URL(Deno.mainModule).pathname;
+    const config = main.replace(/[^/]*$/, "deno.json");
+    return {
+      command: exec,
+      args: ["run", "-A", ...(existsFile(config) ? ["--config", config] : []), main],
+    };
+  },
+
   writeStderr: (text) => {
     writeAll(Deno.stderr, encoder.encode(text));
   },

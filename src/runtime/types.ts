@@ -43,6 +43,26 @@ export interface Listener {
   close(): void;
 }
 
+/** How a child process ended. */
+export interface ExitStatus {
+  code: number;
+  /** The signal that killed it, if any ("SIGKILL"). */
+  signal: string | null;
+}
+
+/** A running child process. */
+export interface ChildProcess {
+  pid: number;
+  /** Resolves when the process has exited. */
+  status: Promise<ExitStatus>;
+  /** Its standard output and error, merged into one stream of text chunks. */
+  output: AsyncIterable<string>;
+  kill(signal: Signal): void;
+}
+
+/** The signals uwsgi-edge sends or handles. */
+export type Signal = "SIGINT" | "SIGTERM" | "SIGHUP" | "SIGQUIT" | "SIGKILL";
+
 /** Request handler of a listener. */
 export type Handler = (request: Request, peer: Peer) => Response | Promise<Response>;
 
@@ -65,7 +85,19 @@ export interface Runtime {
   /** Ends the process. */
   exit(code: number): never;
   serve(address: ListenAddress, handler: Handler): Promise<Server>;
-  listen(address: ListenAddress): Listener;
+  /** A raw listener; `reusePort` lets several processes share a TCP port (SO_REUSEPORT). */
+  listen(address: ListenAddress, options?: { reusePort?: boolean }): Listener;
+  /** Starts `command`; throws Error with "not found" in its message when it is missing. */
+  spawn(
+    command: string,
+    args: string[],
+    options?: { env?: Record<string, string> },
+  ): ChildProcess;
+  /** The absolute path of an executable found on PATH, or undefined. */
+  findExecutable(name: string): string | undefined;
+  makeTempDir(prefix: string): string;
+  writeTextFile(path: string, text: string): void;
+  removePath(path: string): void;
   connect(address: ConnectAddress): Promise<Conn>;
   readTextFile(path: string): string;
   env(): Record<string, string>;
@@ -75,10 +107,14 @@ export interface Runtime {
   pid(): number;
   /** Absolute path of the running executable. */
   execPath(): string;
+  /** How to start this same program again (router processes): command and leading args. */
+  selfCommand(): { command: string; args: string[] };
+
   /** Writes text to standard error without waiting (log lines). */
   writeStderr(text: string): void;
   writeStdout(text: string): void;
   /** Calls `listener` on a POSIX signal; returns a function that removes it. */
-  onSignal(signal: "SIGINT" | "SIGTERM" | "SIGHUP" | "SIGQUIT", listener: () => void): () => void;
+  onSignal(signal: Exclude<Signal, "SIGKILL">, listener: () => void): () => void;
+
   now(): number;
 }

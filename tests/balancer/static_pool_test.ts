@@ -34,6 +34,12 @@ Deno.test("StaticPool.next() returns undefined when every node is failed or trie
   assert.equal(p.next(), undefined);
 });
 
+Deno.test("StaticPool never skips a lone node", () => {
+  const { p } = pool(["A"]);
+  p.markFailed("A");
+  assert.equal(p.next()?.node, "A");
+});
+
 Deno.test("StaticPool counts hits per node", () => {
   const { p } = pool(["A", "B"]);
   take(p, 5);

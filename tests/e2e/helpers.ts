@@ -21,6 +21,18 @@ export function tempDir(): { path: string; cleanup: () => void } {
   return { path, cleanup: () => Deno.removeSync(path, { recursive: true }) };
 }
 
+/** Every process started here: whatever a failed test left running is killed on exit. */
+const started = new Set<Proc>();
+globalThis.addEventListener("unload", () => {
+  for (const proc of started) {
+    try {
+      Deno.kill(proc.pid, "SIGKILL");
+    } catch {
+      // it exited already
+    }
+  }
+});
+
 /** A running child process with its combined output. */
 export class Proc {
   readonly child: Deno.ChildProcess;
@@ -47,10 +59,14 @@ export class Proc {
       const decoder = new TextDecoder();
       for await (const chunk of stream) this.output += decoder.decode(chunk, { stream: true });
     };
+    started.add(this);
     this.#done = Promise.all([
       collect(this.child.stdout),
       collect(this.child.stderr),
-      this.child.status.then((s) => (this.#status = s)),
+      this.child.status.then((s) => {
+        this.#status = s;
+        started.delete(this);
+      }),
     ]);
   }
 

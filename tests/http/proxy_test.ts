@@ -73,6 +73,8 @@ function setup(
     serverNameAsHttpHost: false,
     maxChunkedBody: 1024,
     processes: 1,
+    reloadMercy: 30,
+    uwsgiBinary: "",
     engine: "hono",
     autoGzip: false,
     bufferSize: 65535,
@@ -217,12 +219,12 @@ Deno.test("proxy stops after 3 retries", async () => {
 
 Deno.test("proxy uses http-fallback nodes after the http-to nodes fail, and when all are in grace", async () => {
   const t = setup({ "/fb.sock": () => new FakeConn([OK]) }, {
-    nodes: [node("/dead.sock")],
+    nodes: [node("/dead1.sock"), node("/dead2.sock")],
     fallbacks: [node("/fb.sock")],
   });
   assert.equal(await (await t.request("/")).text(), "hello");
   assert.equal(await (await t.request("/")).text(), "hello");
-  assert.deepEqual(t.attempts, ["/dead.sock", "/fb.sock", "/fb.sock"]);
+  assert.deepEqual(t.attempts, ["/dead1.sock", "/dead2.sock", "/fb.sock", "/fb.sock"]);
 });
 
 Deno.test("proxy answers 502 when the backend closes without a response or sends garbage", async () => {

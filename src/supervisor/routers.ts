@@ -1,0 +1,61 @@
+/** The edge's listeners, started in this process with the configured HTTP engine. */
+import { formatAddress } from "../config/address.ts";
+import type { Config, NodeConfig } from "../config/load.ts";
+import { H1Server } from "../http/h1_server.ts";
+import type { IdleSweeper } from "../http/idle_sweeper.ts";
+import { createProxyApp, type ListenerEnv } from "../http/proxy.ts";
+import type { StaticPool } from "../balancer/static_pool.ts";
+import type { Logger } from "../log.ts";
+import type { Conn, ConnectAddress, Runtime } from "../runtime/types.ts";
+
+/** What the listeners share. */
+export interface RouterDeps {
+  config: Config;
+  pool: StaticPool<NodeConfig>;
+  connect: (address: ConnectAddress) => Promise<Conn>;
+  logger: Logger;
+  sweeper: IdleSweeper;
+  runtime: Runtime;
+}
+
+/** Running listeners: `stop()` stops accepting and lets in-flight requests finish. */
+export interface Routers {
+  stop(): Promise<void>;
+}
+
+/** Starts every listener; throws Error naming the listener that cannot be bound. */
+export async function startRouters(deps: RouterDeps, reusePort: boolean): Promise<Routers> {
+  const { config, runtime, logger } = deps;
+  const shared = { ...deps, hostname: runtime.hostname(), now: runtime.now };
+  const app = createProxyApp(shared);
+  const stoppers: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    await Promise.all(stoppers.map((s) => s()));
+  };
+  for (const listener of config.listeners) {
+    try {
+      if (config.engine === "native") {
+        const server = new H1Server(
+          runtime.listen(listener.address, { reusePort }),
+          listener,
+          shared,
+        );
+        server.start();
+        stoppers.push(() => server.shutdown());
+        logger.info(`${listener.option} listening on ${formatAddress(listener.address)}`);
+      } else {
+        const server = await runtime.serve(
+          listener.address,
+          (request, peer) => app.fetch(request, { peer, listener } satisfies ListenerEnv),
+        );
+        stoppers.push(() => server.shutdown());
+        logger.info(`${listener.option} listening on ${formatAddress(server.address)} (hono)`);
+      }
+    } catch (error) {
+      await stop();
+      const why = error instanceof Error ? error.message : String(error);
+      throw new Error(`cannot listen on ${listener.spec} (${listener.option}): ${why}`);
+    }
+  }
+  return { stop };
+}
