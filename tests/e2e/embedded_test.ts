@@ -190,6 +190,19 @@ Deno.test("e2e: http-processes 2: both routers serve, a killed one is respawned"
     await edge.waitFor(/router process 1 \(pid \d+\) killed by SIGKILL; respawning/);
     await edge.waitFor(new RegExp(`\\[router 1 pid (?!${first[2]})\\d+\\] router process 1 ready`));
     for (let i = 0; i < 10; i++) assert.equal((await get(port)).status, 200);
+    // a reload switches both routers to the new workers
+    Deno.kill(edge.pid, "SIGHUP");
+    await edge.waitFor(/SIGHUP: reloaded; new requests go to \S+app-2\.sock/);
+    for (let i = 0; i < 10; i++) {
+      const out = await rawRequest(
+        port,
+        "GET /env HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      );
+      assert.match(out, /^HTTP\/1\.1 200 OK\r\n/);
+    }
+    await edge.waitFor(
+      /\[router \d pid \d+\] 127\.0\.0\.1 GET \/env => 200 \d+ bytes in \d+ ms via \S+app-2\.sock/,
+    );
   } finally {
     await edge.stop("SIGTERM");
   }
