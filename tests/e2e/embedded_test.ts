@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import {
   edgeCommand,
   freePort,
-  Proc,
+  type Proc,
   rawRequest,
   ROOT,
   startEdge,
