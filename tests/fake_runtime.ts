@@ -33,6 +33,9 @@ export function fakeRuntime(
     listen: () => {
       throw new Error("no listening in the fake runtime");
     },
+    listenDatagram: () => {
+      throw new Error("no datagrams in the fake runtime");
+    },
     spawn: () => {
       throw new Error("no processes in the fake runtime");
     },

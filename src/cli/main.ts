@@ -45,7 +45,10 @@ function checkRunnable(loaded: Loaded): void {
       'Cannot start as no listener is configured: add "http = :8080" (or --http :8080)',
     );
   }
-  if (!loaded.embedded && config.nodes.length === 0 && config.fallbacks.length === 0) {
+  if (
+    !loaded.embedded && config.nodes.length === 0 && config.fallbacks.length === 0 &&
+    !config.subscriptionServer
+  ) {
     throw new ConfigError(
       'Cannot start as no backend is configured: add "http-to = /path/to/app.sock" (or --http-to ADDR), or application options such as "module = app" to let the edge run the workers',
     );

@@ -56,6 +56,15 @@ export interface Config {
   manageExpect: number;
   proxyProtocol: boolean;
   xForwarded: boolean;
+  /** `http-subscription-server`, parsed (UDP as a tcp-kind address). */
+  subscriptionServer: ListenAddress | undefined;
+  subscriptionServerSpec: string;
+  subscriptionFallbackKey: string | undefined;
+  subscriptionAlgo: "wrr" | "lrc" | "wlrc" | "iphash";
+  subscriptionTolerance: number;
+  subscriptionDotsplit: boolean;
+  stats: ListenAddress | undefined;
+  statsSpec: string;
 }
 
 /** What loading produced besides the config. */
@@ -288,8 +297,36 @@ export function loadConfig(
     manageExpect: int("http-manage-expect", 1),
     proxyProtocol: bool("http-enable-proxy-protocol", false),
     xForwarded: bool("http-x-forwarded", false),
+    subscriptionServer: undefined,
+    subscriptionServerSpec: values.last("http-subscription-server")?.value ?? "",
+    subscriptionFallbackKey: values.last("http-subscription-fallback-key")?.value,
+    subscriptionAlgo: "wrr",
+    subscriptionTolerance: int("subscription-tolerance", 17, 1),
+    subscriptionDotsplit: bool("subscription-dotsplit", false),
+    stats: undefined,
+    statsSpec: values.last("http-stats")?.value ?? "",
   };
+  const subscriptionEntry = values.last("http-subscription-server");
+  if (subscriptionEntry) {
+    const parsed = parseListenAddress(subscriptionEntry.value);
+    if (!parsed.ok) fail(subscriptionEntry, parsed.rule);
+    config.subscriptionServer = parsed.address;
+  }
+  const statsEntry = values.last("http-stats");
+  if (statsEntry) {
+    const parsed = parseListenAddress(statsEntry.value);
+    if (!parsed.ok) fail(statsEntry, parsed.rule);
+    config.stats = parsed.address;
+  }
+  const algo = values.last("subscription-algo");
+  if (algo) {
+    if (!["wrr", "lrc", "wlrc", "iphash"].includes(algo.value)) {
+      fail(algo, "it must be wrr, lrc, wlrc or iphash");
+    }
+    config.subscriptionAlgo = algo.value as Config["subscriptionAlgo"];
+  }
   const engine = values.last("http-engine");
+
   if (engine) {
     if (engine.value !== "native" && engine.value !== "hono") {
       fail(engine, 'it must be "native" or "hono"');

@@ -11,7 +11,7 @@ import { encodePacket } from "../uwsgi/packet.ts";
 import { requestVars } from "../uwsgi/request_vars.ts";
 import { MAX_RESPONSE_HEAD, parseResponseHead, type ResponseHead } from "../uwsgi/response_head.ts";
 import { STATUS_TEXT } from "./errors.ts";
-import { type ForwardDeps, nodeConnector } from "./forward.ts";
+import { type ForwardDeps, type NodeConnector, nodeConnector } from "./forward.ts";
 import { acceptsGzip, GzipWriter } from "./gzip.ts";
 import { clientResponse, errorHead, latin1 } from "./h1_response.ts";
 import type { Watch } from "./idle_sweeper.ts";
@@ -115,7 +115,7 @@ export class H1Server {
   readonly #listener: Listener;
   readonly #config: ListenerConfig;
   readonly #deps: H1Deps;
-  readonly #connectNode: ReturnType<typeof nodeConnector>;
+  readonly #connectNode: NodeConnector;
   readonly #clients = new Set<ClientConnection>();
   #accepting: Promise<void> | undefined;
   draining = false;
@@ -171,7 +171,7 @@ class ClientConnection {
   readonly #conn: Accepted;
   readonly #listener: ListenerConfig;
   readonly #deps: H1Deps;
-  readonly #connectNode: ReturnType<typeof nodeConnector>;
+  readonly #connectNode: NodeConnector;
   readonly #server: H1Server;
   /** Client bytes received and not consumed yet: buffer[start, end). */
   #buffer: Uint8Array;
@@ -189,7 +189,7 @@ class ClientConnection {
     conn: Accepted,
     listener: ListenerConfig,
     deps: H1Deps,
-    connectNode: ReturnType<typeof nodeConnector>,
+    connectNode: NodeConnector,
     server: H1Server,
   ) {
     this.#conn = conn;
@@ -495,7 +495,9 @@ class ClientConnection {
       return false;
     }
 
-    const connected = await this.#connectNode();
+    // the routing key: the raw Host value (port included), else this machine's name
+    const key = headerValue(head.headers, "host") ?? deps.hostname;
+    const connected = await this.#connectNode(key, this.#peer.address);
     if (!connected.ok) {
       if (!config.quiet) {
         logger.error(`${method} ${target} => ${connected.status}: ${connected.cause}`);
@@ -507,7 +509,11 @@ class ClientConnection {
       return reusable;
     }
     const backend = connected.conn;
-    const nodeName = connected.node.spec;
+    const nodeName = connected.name;
+    // a subscription node's modifiers apply unless http-modifier1/2 force others (spec §1.5)
+    if (config.modifier1 === 0 && connected.modifier1 !== 0) packet[0] = connected.modifier1;
+    if (config.modifier2 === 0 && connected.modifier2 !== 0) packet[3] = connected.modifier2;
+
     const timeoutMs = config.timeout * 1000;
     const watch = deps.sweeper.watch(timeoutMs, () => backend.close());
     const backendBuffer = takeBuffer();

@@ -127,10 +127,14 @@ export function proxyHandler(deps: ProxyDeps) {
       return refuse(431, "-", error.message);
     }
 
-    const connected = await connectNode();
+    const key = request.headers.get("host") ?? deps.hostname;
+    const connected = await connectNode(key, client);
     if (!connected.ok) return refuse(connected.status, connected.node, connected.cause);
-    const { conn, node } = connected;
-    const nodeName = node.spec;
+    const conn = connected.conn;
+    const nodeName = connected.name;
+    if (config.modifier1 === 0 && connected.modifier1 !== 0) packet[0] = connected.modifier1;
+    if (config.modifier2 === 0 && connected.modifier2 !== 0) packet[3] = connected.modifier2;
+
     let result: Exchange;
     try {
       result = await exchange(conn, packet, body, {

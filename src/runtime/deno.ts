@@ -4,6 +4,7 @@ import type {
   ChildProcess,
   Conn,
   ConnectAddress,
+  DatagramSocket,
   Handler,
   ListenAddress,
   Listener,
@@ -103,6 +104,40 @@ function listen(address: ListenAddress, options: { reusePort?: boolean } = {}): 
         // closing twice is harmless
         if (!(error instanceof Deno.errors.BadResource)) throw error;
       }
+    },
+  };
+}
+
+function listenDatagram(address: ListenAddress): DatagramSocket {
+  let socket: Deno.DatagramConn;
+  if (address.transport === "unix") {
+    removeStaleSocket(address.path);
+    socket = Deno.listenDatagram({ transport: "unixpacket", path: address.path });
+  } else {
+    socket = Deno.listenDatagram({
+      transport: "udp",
+      hostname: address.hostname,
+      port: address.port,
+    });
+  }
+  let closed = false;
+  return {
+    async receive() {
+      try {
+        const [bytes] = await socket.receive();
+        return bytes;
+      } catch (error) {
+        if (closed || error instanceof Deno.errors.BadResource) return null;
+        throw error;
+      }
+    },
+    async sendTo(bytes, path) {
+      await socket.send(bytes, { transport: "unixpacket", path });
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      socket.close();
     },
   };
 }
@@ -207,6 +242,7 @@ export const denoRuntime: Runtime = {
   exit: (code) => Deno.exit(code),
   serve,
   listen,
+  listenDatagram,
   connect,
   spawn,
   findExecutable,

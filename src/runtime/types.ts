@@ -43,6 +43,15 @@ export interface Listener {
   close(): void;
 }
 
+/** A datagram socket (UDP or unix datagram): subscription packets. */
+export interface DatagramSocket {
+  /** The next datagram, or null once closed. */
+  receive(): Promise<Uint8Array | null>;
+  /** Sends a datagram to a unix datagram socket path (fan-out to router processes). */
+  sendTo(bytes: Uint8Array, path: string): Promise<void>;
+  close(): void;
+}
+
 /** How a child process ended. */
 export interface ExitStatus {
   code: number;
@@ -88,6 +97,8 @@ export interface Runtime {
   /** A raw listener; `reusePort` lets several processes share a TCP port (SO_REUSEPORT). */
   listen(address: ListenAddress, options?: { reusePort?: boolean }): Listener;
   /** Starts `command`; throws Error with "not found" in its message when it is missing. */
+  /** Binds a UDP (`tcp` address kind: host and port) or unix datagram socket. */
+  listenDatagram(address: ListenAddress): DatagramSocket;
   spawn(
     command: string,
     args: string[],

@@ -14,12 +14,15 @@ import { VERSION } from "../version.ts";
 import { InFlight } from "./in_flight.ts";
 import { RestartPolicy } from "./restart_policy.ts";
 import { type Routers, startRouters } from "./routers.ts";
+import { startStats, startSubscriptions, type Subscriptions } from "./subscriptions.ts";
 import { WorkerPool } from "./worker_pool.ts";
 import { workerIni } from "./worker_ini.ts";
 
 /** Environment of router processes: their index, and the file naming the current pool. */
 export const ROUTER_CHILD_ENV = "UWSGI_EDGE_ROUTER";
 export const POOL_FILE_ENV = "UWSGI_EDGE_POOL_FILE";
+/** A router process's private unix datagram socket: the master forwards subscriptions there. */
+export const SUB_SOCKET_ENV = "UWSGI_EDGE_SUBSCRIPTIONS";
 
 const EXIT_OK = 0;
 const EXIT_RUNTIME = 1;
@@ -51,6 +54,8 @@ interface Running {
   children: RouterChildren | undefined;
   dir: string | undefined;
   generation: number;
+  subscriptions: Subscriptions | undefined;
+  closers: Array<() => void | Promise<void>>;
 }
 
 /** Runs the master until a signal stops it; resolves to the exit code. */
@@ -113,29 +118,75 @@ export async function runMaster(
     children: undefined,
     dir,
     generation: 1,
+    subscriptions: undefined,
+    closers: [],
   };
   try {
     if (config.processes > 1) {
       dir ??= runtime.makeTempDir("uwsgi-edge-");
       running.dir = dir;
+    }
+    if (config.subscriptionServer) {
+      let forward: ((bytes: Uint8Array) => void) | undefined;
+      if (config.processes > 1) {
+        // one receiver; every router process gets a copy of each announcement
+        const fanout = runtime.listenDatagram({ transport: "unix", path: `${dir}/fanout.sock` });
+        running.closers.push(() => fanout.close());
+        const paths = Array.from(
+          { length: config.processes },
+          (_, i) => `${dir}/sub-${i + 1}.sock`,
+        );
+        forward = (bytes) => {
+          for (const path of paths) fanout.sendTo(bytes, path).catch(() => {});
+        };
+      }
+      running.subscriptions = startSubscriptions(
+        config,
+        config.subscriptionServer,
+        runtime,
+        logger,
+        forward,
+      );
+      running.closers.push(() => running.subscriptions!.close());
+      logger.info(`subscription server on ${config.subscriptionServerSpec}`);
+    }
+    if (config.stats) {
+      const stats = startStats(config.stats, runtime, logger, {
+        config,
+        pool,
+        registry: running.subscriptions?.registry,
+      });
+      running.closers.push(() => stats.close());
+    }
+    if (config.processes > 1) {
       runtime.writeTextFile(`${dir}/pool`, workers?.socketPath ?? "");
       running.children = new RouterChildren(
         runtime,
         logger,
         config.processes,
-        dir,
+        dir!,
         args,
         (m) => fatal!(m),
       );
       await running.children.start();
     } else {
       running.routers = await startRouters(
-        { config, pool, connect: inFlight.wrap(runtime.connect), logger, sweeper, runtime },
+        {
+          config,
+          pool,
+          connect: inFlight.wrap(runtime.connect),
+          logger,
+          sweeper,
+          runtime,
+          registry: running.subscriptions?.registry,
+        },
         false,
       );
     }
   } catch (error) {
     logger.error((error as Error).message);
+    for (const close of running.closers) await close();
+    await running.children?.kill();
     await workers?.kill();
     if (dir) runtime.removePath(dir);
     logger.flush();
@@ -154,6 +205,7 @@ export async function runMaster(
       logger.info("SIGQUIT: stopping now");
       await running.children?.kill();
       await running.workers?.kill();
+      for (const close of running.closers) await close();
       sweeper.close();
       if (running.dir) runtime.removePath(running.dir);
       logger.flush();
@@ -163,6 +215,7 @@ export async function runMaster(
     if (failed) logger.error(event.slice(6));
     else logger.info(`${event}: graceful shutdown, finishing in-flight requests`);
     await shutdown(running, config.reloadMercy * 1000, logger);
+    for (const close of running.closers) await close();
     sweeper.close();
     if (running.dir) runtime.removePath(running.dir);
     logger.info("goodbye");
@@ -316,6 +369,7 @@ class RouterChildren {
         ...this.runtime.env(),
         [ROUTER_CHILD_ENV]: String(index + 1),
         [POOL_FILE_ENV]: `${this.dir}/pool`,
+        [SUB_SOCKET_ENV]: `${this.dir}/sub-${index + 1}.sock`,
       },
     });
     policy.started();
@@ -431,9 +485,27 @@ export async function runRouterChild(
   const inFlight = new InFlight();
   const sweeper = new IdleSweeper(runtime.now);
   let routers: Routers;
+  let subscriptions: Subscriptions | undefined;
   try {
+    const subSocket = runtime.env()[SUB_SOCKET_ENV];
+    if (config.subscriptionServer && subSocket) {
+      subscriptions = startSubscriptions(
+        config,
+        { transport: "unix", path: subSocket },
+        runtime,
+        logger,
+      );
+    }
     routers = await startRouters(
-      { config, pool, connect: inFlight.wrap(runtime.connect), logger, sweeper, runtime },
+      {
+        config,
+        pool,
+        connect: inFlight.wrap(runtime.connect),
+        logger,
+        sweeper,
+        runtime,
+        registry: subscriptions?.registry,
+      },
       true,
     );
   } catch (error) {
@@ -460,6 +532,8 @@ export async function runRouterChild(
       continue;
     }
     if (signal !== "SIGQUIT") await routers.stop();
+    await subscriptions?.close();
+
     sweeper.close();
     logger.flush();
     return EXIT_OK;

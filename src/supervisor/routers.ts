@@ -7,6 +7,7 @@ import { createProxyApp, type ListenerEnv } from "../http/proxy.ts";
 import type { StaticPool } from "../balancer/static_pool.ts";
 import type { Logger } from "../log.ts";
 import type { Conn, ConnectAddress, Runtime } from "../runtime/types.ts";
+import type { Registry } from "../subscription/registry.ts";
 
 /** What the listeners share. */
 export interface RouterDeps {
@@ -16,6 +17,7 @@ export interface RouterDeps {
   logger: Logger;
   sweeper: IdleSweeper;
   runtime: Runtime;
+  registry?: Registry | undefined;
 }
 
 /** Running listeners: `stop()` stops accepting and lets in-flight requests finish. */

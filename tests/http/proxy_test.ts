@@ -82,6 +82,14 @@ function setup(
     manageExpect: 1,
     proxyProtocol: false,
     xForwarded: false,
+    subscriptionServer: undefined,
+    subscriptionServerSpec: "",
+    subscriptionFallbackKey: undefined,
+    subscriptionAlgo: "wrr",
+    subscriptionTolerance: 17,
+    subscriptionDotsplit: false,
+    stats: undefined,
+    statsSpec: "",
     ...over,
   };
   const conns: FakeConn[] = [];
