@@ -56,8 +56,17 @@ export class Logger {
     this.#sink(text);
   }
 
+  #stampAt = -1;
+  #stamp = "";
+
   #line(message: string): void {
-    this.#pending += `[${new Date(this.#clock()).toISOString()}] ${this.#tag}${message}\n`;
+    // under load many lines share a millisecond: format its time once
+    const now = this.#clock();
+    if (now !== this.#stampAt) {
+      this.#stampAt = now;
+      this.#stamp = `[${new Date(now).toISOString()}] `;
+    }
+    this.#pending += `${this.#stamp}${this.#tag}${message}\n`;
 
     if (!this.#scheduled) {
       this.#scheduled = true;
