@@ -10,6 +10,7 @@ import type { Logger } from "../log.ts";
 import type { Conn, ConnectAddress } from "../runtime/types.ts";
 import type { SubscriptionNode } from "../subscription/node.ts";
 import type { Registry } from "../subscription/registry.ts";
+import { withCloseHook } from "./conn_hooks.ts";
 import type { IdleSweeper } from "./idle_sweeper.ts";
 
 /** Attempts per request: the first and at most 3 retries. */
@@ -74,20 +75,8 @@ export function nodeConnector(deps: ForwardDeps): NodeConnector {
   };
 
   /** A subscription node's connection releases the node when closed. */
-  const subscribed = (node: SubscriptionNode, conn: Conn): Conn => {
-    let open = true;
-    return {
-      read: (buffer) => conn.read(buffer),
-      write: (bytes) => conn.write(bytes),
-      close: () => {
-        if (open) {
-          open = false;
-          registry!.release(node);
-        }
-        conn.close();
-      },
-    };
-  };
+  const subscribed = (node: SubscriptionNode, conn: Conn): Conn =>
+    withCloseHook(conn, () => registry!.release(node));
 
   return async (key, clientAddress) => {
     const causes: string[] = [];

@@ -4,6 +4,7 @@
  * node:zlib is used because Web CompressionStream cannot flush; Deno and Bun both have it.
  */
 import zlib from "node:zlib";
+import { concatBytes } from "../bytes.ts";
 
 /** One gzip member, written piece by piece. */
 export class GzipWriter {
@@ -42,15 +43,7 @@ export class GzipWriter {
   #take(): Uint8Array {
     const parts = this.#out;
     this.#out = [];
-    if (parts.length === 1) return parts[0]!;
-    const size = parts.reduce((n, p) => n + p.length, 0);
-    const out = new Uint8Array(size);
-    let at = 0;
-    for (const part of parts) {
-      out.set(part, at);
-      at += part.length;
-    }
-    return out;
+    return concatBytes(parts);
   }
 }
 

@@ -47,7 +47,7 @@ export interface ClientResponse {
 }
 
 /** Response headers the edge never forwards: it frames responses itself. */
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP = new Set([
   "connection",
   "keep-alive",
   "proxy-connection",

@@ -7,13 +7,13 @@
 import type { ListenerConfig } from "../config/load.ts";
 import type { Accepted, Conn, Listener } from "../runtime/types.ts";
 import { ChunkedDecoder } from "../uwsgi/chunked.ts";
-import { encodePacket } from "../uwsgi/packet.ts";
-import { requestVars } from "../uwsgi/request_vars.ts";
 import { MAX_RESPONSE_HEAD, parseResponseHead, type ResponseHead } from "../uwsgi/response_head.ts";
 import { STATUS_TEXT } from "./errors.ts";
 import { type ForwardDeps, type NodeConnector, nodeConnector } from "./forward.ts";
 import { acceptsGzip, GzipWriter } from "./gzip.ts";
 import { clientResponse, errorHead, latin1 } from "./h1_response.ts";
+import { requestPacket } from "./packet_for.ts";
+import { concatBytes } from "../bytes.ts";
 import type { Watch } from "./idle_sweeper.ts";
 import {
   byteString,
@@ -58,10 +58,7 @@ async function writeAll(conn: Conn, bytes: Uint8Array): Promise<void> {
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
+  return concatBytes([a, b]);
 }
 
 /** nginx's proxy_add_x_forwarded_for and X-Forwarded-Proto, on request headers. */
@@ -456,26 +453,19 @@ class ClientConnection {
 
     let packet: Uint8Array;
     try {
-      packet = encodePacket(
-        requestVars(
-          {
-            method,
-            target,
-            protocol: head.protocol,
-            headers,
-            remoteAddr: this.#peer.address,
-            remotePort: this.#peer.port,
-            serverPort: this.#listener.serverPort,
-            https: false,
-          },
-          {
-            hostname: deps.hostname,
-            serverNameAsHttpHost: config.serverNameAsHttpHost,
-            extra: config.vars,
-          },
-        ),
-        config.modifier1,
-        config.modifier2,
+      packet = requestPacket(
+        {
+          method,
+          target,
+          protocol: head.protocol,
+          headers,
+          remoteAddr: this.#peer.address,
+          remotePort: this.#peer.port,
+          serverPort: this.#listener.serverPort,
+          https: false,
+        },
+        config,
+        deps.hostname,
       );
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
@@ -920,7 +910,7 @@ class ClientConnection {
           let chunkOut: Uint8Array;
           if (relay) chunkOut = bytes.subarray(0, decoder.consumed);
           else if (pieces.length === 1) chunkOut = pieces[0]!;
-          else chunkOut = pieces.reduce((a, b) => concat(a, b), new Uint8Array(0));
+          else chunkOut = concatBytes(pieces);
           if (head) {
             chunkOut = concat(head, chunkOut);
             head = undefined;

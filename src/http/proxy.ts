@@ -8,10 +8,11 @@ import type { Config, ListenerConfig, NodeConfig } from "../config/load.ts";
 import type { Logger } from "../log.ts";
 import type { IdleSweeper } from "./idle_sweeper.ts";
 import type { Conn, ConnectAddress, Peer } from "../runtime/types.ts";
-import { encodePacket } from "../uwsgi/packet.ts";
-import { requestVars } from "../uwsgi/request_vars.ts";
 import { errorResponse, statusForFailure } from "./errors.ts";
 import { nodeConnector } from "./forward.ts";
+import { HOP_BY_HOP } from "./h1_response.ts";
+import { requestPacket } from "./packet_for.ts";
+import { concatBytes } from "../bytes.ts";
 import { type Exchange, exchange, UpstreamError } from "./upstream.ts";
 
 /** What the proxy needs from the outside. */
@@ -30,17 +31,6 @@ export interface ListenerEnv {
   peer: Peer;
   listener: ListenerConfig;
 }
-
-/** Hop-by-hop response headers the edge never forwards (it frames responses itself). */
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "transfer-encoding",
-  "upgrade",
-  "trailer",
-  "te",
-]);
 
 /** The raw request target from a Deno request URL ("http://h/a?b" -> "/a?b"). */
 export function targetOf(url: string): string {
@@ -101,26 +91,19 @@ export function proxyHandler(deps: ProxyDeps) {
 
     let packet: Uint8Array;
     try {
-      packet = encodePacket(
-        requestVars(
-          {
-            method,
-            target,
-            protocol: "HTTP/1.1",
-            headers,
-            remoteAddr: client,
-            remotePort: env.peer.port,
-            serverPort: env.listener.serverPort,
-            https: false,
-          },
-          {
-            hostname: deps.hostname,
-            serverNameAsHttpHost: config.serverNameAsHttpHost,
-            extra: config.vars,
-          },
-        ),
-        config.modifier1,
-        config.modifier2,
+      packet = requestPacket(
+        {
+          method,
+          target,
+          protocol: "HTTP/1.1",
+          headers,
+          remoteAddr: client,
+          remotePort: env.peer.port,
+          serverPort: env.listener.serverPort,
+          https: false,
+        },
+        config,
+        deps.hostname,
       );
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
@@ -184,13 +167,7 @@ async function bufferBody(
     if (size > limit) return undefined;
     parts.push(part);
   }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** Request headers for a de-chunked body: Transfer-Encoding out, Content-Length in. */

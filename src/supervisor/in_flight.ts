@@ -1,4 +1,5 @@
 /** Counts backend connections in use per node, so a replaced pool is stopped only when idle. */
+import { withCloseHook } from "../http/conn_hooks.ts";
 import type { Conn, ConnectAddress } from "../runtime/types.ts";
 
 /** In-flight backend connections by node (unix path or host:port). */
@@ -11,18 +12,9 @@ export class InFlight {
       const conn = await connect(address);
       const key = keyOf(address);
       this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
-      let open = true;
-      return {
-        read: (buffer) => conn.read(buffer),
-        write: (bytes) => conn.write(bytes),
-        close: () => {
-          if (open) {
-            open = false;
-            this.#counts.set(key, (this.#counts.get(key) ?? 1) - 1);
-          }
-          conn.close();
-        },
-      };
+      return withCloseHook(conn, () => {
+        this.#counts.set(key, (this.#counts.get(key) ?? 1) - 1);
+      });
     };
   }
 
