@@ -246,8 +246,19 @@ class ClientConnection {
   /** Reads until a whole head is buffered; null when the client closed or went idle. */
   async #readHead(idleMs: number, headersMs: number): Promise<RequestHead | null> {
     let scanned = this.#start;
-    let watch: Watch | undefined;
+    let idleWatch: Watch | undefined;
+    let headWatch: Watch | undefined;
     let timedOut = false;
+    const expire = () => {
+      timedOut = true;
+      if (this.#start === this.#end) this.#close();
+      else {
+        // a client that never finishes its head gets 408, then the close
+        this.#conn.write(errorHead(408, "Request Timeout", false)).catch(() => {}).finally(
+          () => this.#close(),
+        );
+      }
+    };
     try {
       while (true) {
         // empty lines before a request line are ignored (RFC 9112 section 2.2)
@@ -271,19 +282,13 @@ class ClientConnection {
         scanned = this.#end;
         this.#idle = this.#start === this.#end;
         if (this.#idle && this.#server.draining) return null;
-        // idle between requests, then the headers timeout once a request has begun
-        if (watch === undefined || (this.#idle === false && watch.expired === false)) {
-          watch?.stop();
-          watch = this.#deps.sweeper.watch(this.#idle ? idleMs : headersMs, () => {
-            timedOut = true;
-            if (this.#start === this.#end) this.#close();
-            else {
-              // a client that never finishes its head gets 408, then the close
-              this.#conn.write(errorHead(408, "Request Timeout", false)).catch(() => {}).finally(
-                () => this.#close(),
-              );
-            }
-          });
+        // idle between requests; once a request has begun, its whole head must arrive within
+        // http-headers-timeout (a deadline: trickling bytes do not extend it)
+        if (this.#idle) {
+          idleWatch ??= this.#deps.sweeper.watch(idleMs, expire);
+        } else {
+          idleWatch?.stop();
+          headWatch ??= this.#deps.sweeper.watch(headersMs, expire);
         }
         let n: number | null;
         try {
@@ -297,7 +302,8 @@ class ClientConnection {
         this.#idle = false;
       }
     } finally {
-      watch?.stop();
+      idleWatch?.stop();
+      headWatch?.stop();
       this.#idle = false;
     }
   }
