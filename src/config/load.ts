@@ -7,8 +7,12 @@ import { expandValue } from "./placeholders.ts";
 
 /** One HTTP listener. */
 export interface ListenerConfig {
-  /** The option that declared it ("http", "http-socket", "http11-socket"). */
+  /** The option that declared it ("http", "http-socket", "http11-socket", "https", "http-to-https"). */
   option: string;
+  /** PEM certificate and key of an `https` listener. */
+  tls?: { cert: string; key: string };
+  /** `http-to-https`: every request is redirected; the https port to put in the URL ("" = none). */
+  redirectPort?: string;
   spec: string;
   address: ListenAddress;
   /** SERVER_PORT text for requests on it. */
@@ -241,6 +245,57 @@ export function loadConfig(
         serverPort: serverPortOf(entry.value),
       });
     }
+  }
+  for (const entry of values.all("https")) {
+    const [spec = "", certPath = "", keyPath = "", ciphers = "", ca = ""] = entry.value.split(",");
+    if (certPath === "" || keyPath === "") fail(entry, "it must be ADDR,CRT,KEY");
+    if (ciphers !== "") {
+      fail(
+        entry,
+        "cipher strings cannot be honoured on this runtime (it picks its own safe suite): drop the 4th field",
+      );
+    }
+    if (ca !== "") {
+      fail(entry, "client certificates (the 5th field) are not supported on this runtime");
+    }
+    const parsed = parseListenAddress(spec);
+    if (!parsed.ok) fail(entry, parsed.rule);
+    const read = (path: string, what: string) => {
+      try {
+        return scope.readFile(path);
+      } catch (error) {
+        const why = error instanceof Error ? error.message : String(error);
+        return fail(entry, `the ${what} file cannot be read (${why})`);
+      }
+    };
+    const cert = read(certPath, "certificate");
+    const key = read(keyPath, "key");
+    if (!cert.includes("-----BEGIN CERTIFICATE-----")) {
+      fail(entry, `${certPath} is not a PEM certificate`);
+    }
+    if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) {
+      fail(entry, `${keyPath} is not a PEM private key`);
+    }
+    listeners.push({
+      option: "https",
+      spec,
+      address: parsed.address,
+      serverPort: serverPortOf(spec),
+      tls: { cert, key },
+    });
+  }
+  for (const entry of values.all("http-to-https")) {
+    const [spec = "", port = ""] = entry.value.split(",");
+    if (port !== "" && !/^\d{1,5}$/.test(port)) fail(entry, "the https port must be a number");
+    const parsed = parseListenAddress(spec);
+    if (!parsed.ok) fail(entry, parsed.rule);
+    listeners.push({
+      option: "http-to-https",
+      spec,
+      address: parsed.address,
+      serverPort: serverPortOf(spec),
+      redirectPort: port,
+    });
   }
   const nodes = (option: string): NodeConfig[] =>
     values.all(option).map((entry) => {

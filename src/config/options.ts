@@ -70,8 +70,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: "list",
     owner: "edge",
     arg: "ADDR,CRT,KEY",
-    doc: "HTTPS listener",
-    planned: "HTTPS support (issue 6)",
+    doc: "HTTPS listener (HTTP/2 by ALPN); CIPHERS and CLIENT_CA are refused on this runtime",
   },
   {
     name: "http-to-https",
@@ -79,7 +78,6 @@ export const OPTIONS: readonly OptionSpec[] = [
     owner: "edge",
     arg: "ADDR[,PORT]",
     doc: "listener that redirects every request to https",
-    planned: "HTTPS support (issue 6)",
   },
   {
     name: "http-engine",

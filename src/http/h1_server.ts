@@ -400,6 +400,10 @@ class ClientConnection {
       }
     };
 
+    if (this.#listener.redirectPort !== undefined) {
+      return await this.#redirect(head, keepAlive, log);
+    }
+
     let framing;
     try {
       framing = requestFraming(head.headers);
@@ -615,6 +619,34 @@ class ClientConnection {
     const bodyComplete = await bodyDone;
     log(response.status, sent, nodeName);
     return ok && keepAlive && bodyComplete && !clientGone;
+  }
+
+  /**
+   * `http-to-https`: 301 to the same URI on https; the Host's port is replaced by the
+   * configured one (spec §2.12). A request with a body is answered, then the connection closed.
+   */
+  async #redirect(
+    head: RequestHead,
+    keepAlive: boolean,
+    log: (status: number, bytes: number, node: string) => void,
+  ): Promise<boolean> {
+    const host = (headerValue(head.headers, "host") ?? this.#deps.hostname).replace(/:\d*$/, "");
+    const port = this.#listener.redirectPort ? `:${this.#listener.redirectPort}` : "";
+    const path = head.target.startsWith("/") ? head.target : "/";
+    let reusable = false;
+    try {
+      reusable = keepAlive && requestFraming(head.headers).kind === "none";
+    } catch {
+      // malformed framing: answer, then close
+    }
+    await this.#write(
+      latin1(
+        `HTTP/1.1 301 Moved Permanently\r\nLocation: https://${host}${port}${path}\r\n` +
+          `Content-Length: 0\r\n${reusable ? "" : "Connection: close\r\n"}\r\n`,
+      ),
+    );
+    log(301, 0, "https");
+    return reusable;
   }
 
   async #write(bytes: Uint8Array): Promise<void> {

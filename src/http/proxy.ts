@@ -100,7 +100,7 @@ export function proxyHandler(deps: ProxyDeps) {
           remoteAddr: client,
           remotePort: env.peer.port,
           serverPort: env.listener.serverPort,
-          https: false,
+          https: env.listener.tls !== undefined,
         },
         config,
         deps.hostname,

@@ -14,7 +14,11 @@ import type {
 
 const encoder = new TextEncoder();
 
-function serve(address: ListenAddress, handler: Handler): Promise<Server> {
+function serve(
+  address: ListenAddress,
+  handler: Handler,
+  tls?: { cert: string; key: string },
+): Promise<Server> {
   return new Promise((resolve, reject) => {
     let server: Deno.HttpServer<Deno.NetAddr> | Deno.HttpServer<Deno.UnixAddr> | undefined;
     const onListen = (bound: Deno.NetAddr | Deno.UnixAddr) => {
@@ -39,7 +43,7 @@ function serve(address: ListenAddress, handler: Handler): Promise<Server> {
         );
       } else {
         server = Deno.serve(
-          { hostname: address.hostname, port: address.port, onListen, onError },
+          { hostname: address.hostname, port: address.port, onListen, onError, ...(tls ?? {}) },
           (request, info) => {
             const remote = info.remoteAddr;
             return handler(request, { address: remote.hostname, port: remote.port });

@@ -93,7 +93,12 @@ export interface Runtime {
   args(): string[];
   /** Ends the process. */
   exit(code: number): never;
-  serve(address: ListenAddress, handler: Handler): Promise<Server>;
+  /** Serves HTTP with `handler`; with `tls` (PEM texts) HTTPS, HTTP/2 offered by ALPN. */
+  serve(
+    address: ListenAddress,
+    handler: Handler,
+    tls?: { cert: string; key: string },
+  ): Promise<Server>;
   /** A raw listener; `reusePort` lets several processes share a TCP port (SO_REUSEPORT). */
   listen(address: ListenAddress, options?: { reusePort?: boolean }): Listener;
   /** Starts `command`; throws Error with "not found" in its message when it is missing. */

@@ -184,8 +184,16 @@ export async function runMaster(
       );
     }
   } catch (error) {
-    logger.error((error as Error).message);
     for (const close of running.closers) await close();
+    if (error instanceof ConfigError) {
+      await running.children?.kill();
+      await workers?.kill();
+      if (dir) runtime.removePath(dir);
+      logger.flush();
+      runtime.writeStderr(`uwsgi-edge: ${error.message}\n`);
+      return EXIT_CONFIG;
+    }
+    logger.error((error as Error).message);
     await running.children?.kill();
     await workers?.kill();
     if (dir) runtime.removePath(dir);

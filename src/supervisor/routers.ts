@@ -1,5 +1,6 @@
 /** The edge's listeners, started in this process with the configured HTTP engine. */
 import { formatAddress } from "../config/address.ts";
+import { ConfigError } from "../config/errors.ts";
 import type { Config, NodeConfig } from "../config/load.ts";
 import { H1Server } from "../http/h1_server.ts";
 import type { IdleSweeper } from "../http/idle_sweeper.ts";
@@ -36,7 +37,21 @@ export async function startRouters(deps: RouterDeps, reusePort: boolean): Promis
   };
   for (const listener of config.listeners) {
     try {
-      if (config.engine === "native") {
+      if (listener.tls) {
+        // HTTPS (and HTTP/2 by ALPN) is served by Deno.serve, through the Hono app
+        const server = await runtime.serve(
+          listener.address,
+          (request, peer) => app.fetch(request, { peer, listener } satisfies ListenerEnv),
+          listener.tls,
+        ).catch((error) => {
+          const why = error instanceof Error ? error.message : String(error);
+          throw new ConfigError(
+            `Cannot use option "https" (${listener.spec}) as its certificate and key were refused: ${why}`,
+          );
+        });
+        stoppers.push(() => server.shutdown());
+        logger.info(`https listening on ${formatAddress(server.address)} (HTTP/1.1 and HTTP/2)`);
+      } else if (config.engine === "native" || listener.redirectPort !== undefined) {
         const server = new H1Server(
           runtime.listen(listener.address, { reusePort }),
           listener,
@@ -55,6 +70,7 @@ export async function startRouters(deps: RouterDeps, reusePort: boolean): Promis
       }
     } catch (error) {
       await stop();
+      if (error instanceof ConfigError) throw error;
       const why = error instanceof Error ? error.message : String(error);
       throw new Error(`cannot listen on ${listener.spec} (${listener.option}): ${why}`);
     }

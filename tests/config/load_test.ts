@@ -121,10 +121,10 @@ Deno.test("readConfig() names a missing ini file", () => {
   );
 });
 
-Deno.test("readConfig() refuses options that arrive with later issues, saying so", () => {
+Deno.test("readConfig() refuses options it does not implement, saying so", () => {
   configError(
-    ["--https", ":8443,a.crt,a.key"],
-    'Cannot use option "https" (command line) as HTTPS support (issue 6) is not available in this version of uwsgi-edge: current value is ":8443,a.crt,a.key"',
+    ["--http-websockets"],
+    'Cannot use option "http-websockets" (command line) as raw-mode proxying (websockets) is not available in this version of uwsgi-edge: current value is ""',
   );
 });
 
