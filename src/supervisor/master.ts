@@ -19,10 +19,10 @@ import { WorkerPool } from "./worker_pool.ts";
 import { workerIni } from "./worker_ini.ts";
 
 /** Environment of router processes: their index, and the file naming the current pool. */
-export const ROUTER_CHILD_ENV = "UWSGI_EDGE_ROUTER";
-export const POOL_FILE_ENV = "UWSGI_EDGE_POOL_FILE";
+export const ROUTER_CHILD_ENV = "EDGE_ROUTER_INDEX";
+export const POOL_FILE_ENV = "EDGE_POOL_FILE";
 /** A router process's private unix datagram socket: the master forwards subscriptions there. */
-export const SUB_SOCKET_ENV = "UWSGI_EDGE_SUBSCRIPTIONS";
+export const SUB_SOCKET_ENV = "EDGE_SUBSCRIPTIONS_SOCKET";
 
 const EXIT_OK = 0;
 const EXIT_RUNTIME = 1;

@@ -1,6 +1,6 @@
 /**
  * Real processes for end-to-end tests: uWSGI backends and the edge (from source, or the
- * compiled binary when UWSGI_EDGE_BIN is set). Every process is stopped by PID and awaited.
+ * compiled binary when EDGE_BIN is set). Every process is stopped by PID and awaited.
  */
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
@@ -162,9 +162,21 @@ export async function startUwsgiRouter(port: number, args: string[]): Promise<Pr
   return proc;
 }
 
-/** The command that runs the edge: the compiled binary if UWSGI_EDGE_BIN is set. */
+/**
+ * True when the suite runs against the binary built with Bun (compile.sh without denort),
+ * whose runtime lacks HTTP/2 in its server and unix datagram sockets (README says so).
+ */
+export const BUN_BUILD = (() => {
+  const bin = Deno.env.get("EDGE_BIN");
+  if (!bin) return false;
+  const out = new Deno.Command(bin, { args: ["--version"], stdout: "piped" }).outputSync();
+  return new TextDecoder().decode(out.stdout).includes("(bun ");
+})();
+
+/** The command that runs the edge: the compiled binary if EDGE_BIN is set. */
+
 export function edgeCommand(): { cmd: string; args: string[] } {
-  const bin = Deno.env.get("UWSGI_EDGE_BIN");
+  const bin = Deno.env.get("EDGE_BIN");
   if (bin) return { cmd: bin, args: [] };
   return {
     cmd: Deno.execPath(),
