@@ -289,3 +289,30 @@ export async function exchangeRaw(
   }
   return { status, headers, body };
 }
+
+/**
+ * Starts a uWSGI backend (the test app) and an edge in front of it with `args`; runs `body`
+ * with the edge's port; always stops both. Resolves to the backend's output.
+ */
+export async function withEdge(
+  args: string[],
+  body: (port: number, edge: Proc, sock: string) => Promise<void>,
+  backendArgs: string[] = [],
+): Promise<string> {
+  const dir = tempDir();
+  const sock = `${dir.path}/app.sock`;
+  const backend = await startUwsgi(sock, backendArgs, TEST_APP);
+  try {
+    const port = freePort();
+    const edge = await startEdge(["--http", `127.0.0.1:${port}`, "--http-to", sock, ...args]);
+    try {
+      await body(port, edge, sock);
+    } finally {
+      await edge.stop();
+    }
+  } finally {
+    await backend.stop("SIGINT");
+    dir.cleanup();
+  }
+  return backend.output;
+}

@@ -1,6 +1,14 @@
 /** The native engine's HTTP/1.x behaviour, with raw sockets and curl, against real uWSGI. */
 import assert from "node:assert/strict";
-import { freePort, rawRequest, startEdge, startUwsgi, tempDir, TEST_APP } from "./helpers.ts";
+import {
+  freePort,
+  rawRequest,
+  startEdge,
+  startUwsgi,
+  tempDir,
+  TEST_APP,
+  withEdge,
+} from "./helpers.ts";
 
 async function curl(args: string[]): Promise<string> {
   const out = await new Deno.Command("curl", {
@@ -58,12 +66,7 @@ Deno.test("e2e: listeners on IPv4, IPv6 and a unix socket at once", async () => 
 });
 
 Deno.test("e2e: keep-alive, pipelining, HTTP/1.0 and malformed requests", async (t) => {
-  const dir = tempDir();
-  const sock = `${dir.path}/app.sock`;
-  const backend = await startUwsgi(sock, [], TEST_APP);
-  const port = freePort();
-  const edge = await startEdge(["--http", `127.0.0.1:${port}`, "--http-to", sock]);
-  try {
+  await withEdge([], async (port, edge) => {
     await t.step("pipelined requests are answered in order on one connection", async () => {
       const out = await rawRequest(
         port,
@@ -172,11 +175,7 @@ Deno.test("e2e: keep-alive, pipelining, HTTP/1.0 and malformed requests", async 
         conn.close();
       }
     });
-  } finally {
-    await edge.stop();
-    await backend.stop("SIGINT");
-    dir.cleanup();
-  }
+  });
 });
 
 Deno.test("e2e: idle keep-alive connections close after http-keepalive seconds; slow heads get 408", async (t) => {

@@ -1,14 +1,6 @@
 /** HTTP semantics of the router (issue 3) through real uWSGI: gzip, limits, proxy headers. */
 import assert from "node:assert/strict";
-import {
-  freePort,
-  peakRssMiB,
-  rawRequest,
-  startEdge,
-  startUwsgi,
-  tempDir,
-  TEST_APP,
-} from "./helpers.ts";
+import { peakRssMiB, rawRequest, withEdge } from "./helpers.ts";
 
 async function curl(args: string[]): Promise<{ out: string; err: string }> {
   const result = await new Deno.Command("curl", {
@@ -20,27 +12,6 @@ async function curl(args: string[]): Promise<{ out: string; err: string }> {
     out: new TextDecoder().decode(result.stdout),
     err: new TextDecoder().decode(result.stderr),
   };
-}
-
-/** Starts a backend and an edge with `args`; runs `body`; stops both. */
-async function withEdge(
-  args: string[],
-  body: (port: number, edge: Awaited<ReturnType<typeof startEdge>>) => Promise<void>,
-  backendArgs: string[] = [],
-) {
-  const dir = tempDir();
-  const sock = `${dir.path}/app.sock`;
-  const backend = await startUwsgi(sock, backendArgs, TEST_APP);
-  const port = freePort();
-  const edge = await startEdge(["--http", `127.0.0.1:${port}`, "--http-to", sock, ...args]);
-  try {
-    await body(port, edge);
-  } finally {
-    await edge.stop();
-    await backend.stop("SIGINT");
-    dir.cleanup();
-  }
-  return backend.output;
 }
 
 Deno.test("e2e: http-auto-gzip gzips marked responses for clients that accept gzip", async (t) => {
