@@ -4,6 +4,7 @@
  * build machines without internet cannot make). Only this file calls `Bun.*`.
  */
 import fs from "node:fs";
+import http2 from "node:http2";
 import os from "node:os";
 import process from "node:process";
 import type {
@@ -230,11 +231,101 @@ async function connect(address: ConnectAddress): Promise<Conn> {
   return conn;
 }
 
+/**
+ * HTTPS with HTTP/2: Bun's own server has no HTTP/2, its node:http2 does (with HTTP/1.1 for
+ * clients that do not negotiate h2). Requests and responses are bridged to fetch objects.
+ */
+function serveTls(
+  address: ListenAddress,
+  handler: Handler,
+  tls: { cert: string; key: string },
+): Promise<Server> {
+  const server = http2.createSecureServer({ ...tls, allowHTTP1: true }, async (req, res) => {
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (name.startsWith(":") || value === undefined) continue;
+      for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+    }
+    const authority = req.headers[":authority"] ?? req.headers.host ?? "localhost";
+    const hasBody = req.method !== "GET" && req.method !== "HEAD";
+    const request = new Request(`https://${authority}${req.url}`, {
+      method: req.method,
+      headers,
+      ...(hasBody
+        ? {
+          body: new ReadableStream<Uint8Array>({
+            async start(controller) {
+              for await (const chunk of req) {
+                controller.enqueue(new Uint8Array(chunk as Uint8Array));
+              }
+              controller.close();
+            },
+          }),
+          duplex: "half",
+        }
+        : {}),
+    } as RequestInit);
+    const socket = req.socket;
+    let response: Response;
+    try {
+      response = await handler(request, {
+        address: socket.remoteAddress ?? "0.0.0.0",
+        port: socket.remotePort ?? 0,
+      });
+    } catch {
+      res.writeHead(500);
+      res.end();
+      return;
+    }
+    const out: Record<string, string | string[]> = {};
+    response.headers.forEach((value, name) => {
+      const seen = out[name];
+      out[name] = seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value];
+    });
+    res.writeHead(response.status, out);
+    if (response.body) {
+      for await (const chunk of response.body) {
+        if (!res.write(chunk)) await new Promise((resolve) => res.once("drain", resolve));
+      }
+    }
+    res.end();
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    const done = new Promise<void>((r) => server.once("close", () => r()));
+    const ready = () => {
+      const bound = server.address();
+      resolve({
+        address: address.transport === "unix" ? address : {
+          transport: "tcp",
+          hostname: address.hostname,
+          port: typeof bound === "object" && bound ? bound.port : address.port,
+        },
+        shutdown: async () => {
+          server.close();
+          await done;
+        },
+        finished: done,
+      });
+    };
+    if (address.transport === "unix") server.listen(address.path, ready);
+    else server.listen(address.port, address.hostname, ready);
+  });
+}
+
 function serve(
   address: ListenAddress,
   handler: Handler,
   tls?: { cert: string; key: string },
 ): Promise<Server> {
+  if (tls) {
+    try {
+      return serveTls(address, handler, tls);
+    } catch (error) {
+      // a certificate the TLS library refuses: reported like a failed listen
+      return Promise.reject(error);
+    }
+  }
   let stopped: () => void = () => {};
   const finished = new Promise<void>((resolve) => (stopped = resolve));
   const where = address.transport === "unix"

@@ -1,14 +1,6 @@
 /** HTTPS listeners, HTTP/2 and the https redirect, with curl and nghttp (issue 6, part 1). */
 import assert from "node:assert/strict";
-import {
-  BUN_BUILD,
-  edgeCommand,
-  freePort,
-  startEdge,
-  startUwsgi,
-  tempDir,
-  TEST_APP,
-} from "./helpers.ts";
+import { edgeCommand, freePort, startEdge, startUwsgi, tempDir, TEST_APP } from "./helpers.ts";
 
 async function run(cmd: string, args: string[], cwd?: string) {
   const out = await new Deno.Command(cmd, {
@@ -70,27 +62,22 @@ Deno.test("e2e: https listener with HTTP/2, and http-to-https redirects", async 
       const plainEnv = JSON.parse((await run("curl", ["-s", `http://127.0.0.1:${plain}/env`])).out);
       assert.equal(plainEnv.HTTPS, undefined);
     });
-    await t.step({
-      name: "HTTP/2 is negotiated by ALPN (curl and nghttp)",
-      // Bun's HTTP server has no HTTP/2: the Bun-built binary speaks HTTP/1.1 over TLS
-      ignore: BUN_BUILD,
-      fn: async () => {
-        const { out } = await run("curl", [
-          "-sk",
-          "--http2",
-          "-o",
-          "/dev/null",
-          "-w",
-          "%{http_version}",
-          `https://127.0.0.1:${tls}/`,
-        ]);
-        assert.equal(out, "2");
-        const h2 = await run("nghttp", ["-n", "-s", `https://127.0.0.1:${tls}/bytes/100000`]);
-        assert.equal(h2.code, 0, h2.err);
-        assert.match(h2.out + h2.err, /complete|100000/);
-        const body = await run("curl", ["-sk", "--http2", `https://127.0.0.1:${tls}/stream/70000`]);
-        assert.equal(body.out.length, 70000);
-      },
+    await t.step("HTTP/2 is negotiated by ALPN (curl and nghttp)", async () => {
+      const { out } = await run("curl", [
+        "-sk",
+        "--http2",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_version}",
+        `https://127.0.0.1:${tls}/`,
+      ]);
+      assert.equal(out, "2");
+      const h2 = await run("nghttp", ["-n", "-s", `https://127.0.0.1:${tls}/bytes/100000`]);
+      assert.equal(h2.code, 0, h2.err);
+      assert.match(h2.out + h2.err, /complete|100000/);
+      const body = await run("curl", ["-sk", "--http2", `https://127.0.0.1:${tls}/stream/70000`]);
+      assert.equal(body.out.length, 70000);
     });
     await t.step(
       "http-to-https answers 301 to the https URL with the configured port",
