@@ -10,6 +10,7 @@ import {
   startUwsgiRouter,
   tempDir,
   TEST_APP,
+  withEdge,
 } from "./helpers.ts";
 
 for (const engine of ["native", "hono"]) {
@@ -234,85 +235,69 @@ Deno.test("e2e: the app sees the same vars through the edge as through uWSGI's r
 });
 
 Deno.test("e2e: REMOTE_PORT is the client's real port", async () => {
-  const dir = tempDir();
-  const sock = `${dir.path}/app.sock`;
-  const backend = await startUwsgi(sock, [], TEST_APP);
-  const port = freePort();
-  const edge = await startEdge(["--http", `127.0.0.1:${port}`, "--http-to", sock]);
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    const localPort = (conn.localAddr as Deno.NetAddr).port;
-    await conn.write(
-      new TextEncoder().encode("GET /env HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
-    );
-    let text = "";
-    const buf = new Uint8Array(65536);
-    while (true) {
-      const n = await conn.read(buf);
-      if (n === null) break;
-      text += new TextDecoder().decode(buf.subarray(0, n));
+  await withEdge([], async (port) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    try {
+      const localPort = (conn.localAddr as Deno.NetAddr).port;
+      await conn.write(
+        new TextEncoder().encode("GET /env HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+      );
+      let text = "";
+      const buf = new Uint8Array(65536);
+      while (true) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        text += new TextDecoder().decode(buf.subarray(0, n));
+      }
+      assert.match(text, new RegExp(`"REMOTE_PORT": "${localPort}"`));
+    } finally {
+      conn.close();
     }
-    assert.match(text, new RegExp(`"REMOTE_PORT": "${localPort}"`));
-  } finally {
-    conn.close();
-    await edge.stop();
-    await backend.stop("SIGINT");
-    dir.cleanup();
-  }
+  });
 });
 
 Deno.test("e2e: 100 MB up and down stream through the edge in bounded memory", async () => {
   const dir = tempDir();
-  const sock = `${dir.path}/app.sock`;
-  const backend = await startUwsgi(sock, [], TEST_APP);
-  const port = freePort();
-  const edge = await startEdge([
-    "--http",
-    `127.0.0.1:${port}`,
-    "--http-to",
-    sock,
-    "--disable-logging",
-  ]);
   const size = 100 * 1024 * 1024;
   try {
-    const file = `${dir.path}/upload.bin`;
-    using handle = Deno.openSync(file, { write: true, create: true });
-    handle.truncate(size);
-    const up = await new Deno.Command("curl", {
-      args: [
-        "-sS",
-        "-X",
-        "POST",
-        "--data-binary",
-        `@${file}`,
-        `http://127.0.0.1:${port}/echo?count`,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(
-      new TextDecoder().decode(up.stdout),
-      String(size),
-      new TextDecoder().decode(up.stderr),
-    );
-    const down = await new Deno.Command("curl", {
-      args: [
-        "-sS",
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{size_download}",
-        `http://127.0.0.1:${port}/bytes/${size}`,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(new TextDecoder().decode(down.stdout), String(size));
-    const peak = peakRssMiB(edge.pid);
-    assert.ok(peak < 150, `edge peak RSS ${peak.toFixed(1)} MiB`);
+    await withEdge(["--disable-logging"], async (port, edge) => {
+      const file = `${dir.path}/upload.bin`;
+      using handle = Deno.openSync(file, { write: true, create: true });
+      handle.truncate(size);
+      const up = await new Deno.Command("curl", {
+        args: [
+          "-sS",
+          "-X",
+          "POST",
+          "--data-binary",
+          `@${file}`,
+          `http://127.0.0.1:${port}/echo?count`,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(
+        new TextDecoder().decode(up.stdout),
+        String(size),
+        new TextDecoder().decode(up.stderr),
+      );
+      const down = await new Deno.Command("curl", {
+        args: [
+          "-sS",
+          "-o",
+          "/dev/null",
+          "-w",
+          "%{size_download}",
+          `http://127.0.0.1:${port}/bytes/${size}`,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(new TextDecoder().decode(down.stdout), String(size));
+      const peak = peakRssMiB(edge.pid);
+      assert.ok(peak < 150, `edge peak RSS ${peak.toFixed(1)} MiB`);
+    });
   } finally {
-    await edge.stop();
-    await backend.stop("SIGINT");
     dir.cleanup();
   }
 });
