@@ -179,30 +179,16 @@ Deno.test("e2e: keep-alive, pipelining, HTTP/1.0 and malformed requests", async 
 });
 
 Deno.test("e2e: idle keep-alive connections close after http-keepalive seconds; slow heads get 408", async (t) => {
-  const dir = tempDir();
-  const sock = `${dir.path}/app.sock`;
-  const backend = await startUwsgi(sock, [], TEST_APP);
-  const port = freePort();
-  const edge = await startEdge([
-    "--http",
-    `127.0.0.1:${port}`,
-    "--http-to",
-    sock,
-    "--http-keepalive",
-    "2",
-    "--http-headers-timeout",
-    "1",
-  ]);
-  const readAll = async (conn: Deno.Conn) => {
-    let out = "";
-    const buf = new Uint8Array(4096);
-    while (true) {
-      const n = await conn.read(buf).catch(() => null);
-      if (n === null) return out;
-      out += new TextDecoder().decode(buf.subarray(0, n));
-    }
-  };
-  try {
+  await withEdge(["--http-keepalive", "2", "--http-headers-timeout", "1"], async (port) => {
+    const readAll = async (conn: Deno.Conn) => {
+      let out = "";
+      const buf = new Uint8Array(4096);
+      while (true) {
+        const n = await conn.read(buf).catch(() => null);
+        if (n === null) return out;
+        out += new TextDecoder().decode(buf.subarray(0, n));
+      }
+    };
     await t.step("an idle connection is closed after the keep-alive timeout", async () => {
       const conn = await Deno.connect({ hostname: "127.0.0.1", port });
       try {
@@ -229,52 +215,35 @@ Deno.test("e2e: idle keep-alive connections close after http-keepalive seconds; 
         conn.close();
       }
     });
-  } finally {
-    await edge.stop();
-    await backend.stop("SIGINT");
-    dir.cleanup();
-  }
-});
-
-Deno.test("e2e: a client trickling its head byte by byte still gets 408 at the deadline", async () => {
-  const dir = tempDir();
-  const sock = `${dir.path}/app.sock`;
-  const backend = await startUwsgi(sock, [], TEST_APP);
-  const port = freePort();
-  const edge = await startEdge([
-    "--http",
-    `127.0.0.1:${port}`,
-    "--http-to",
-    sock,
-    "--http-headers-timeout",
-    "1",
-  ]);
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    const started = Date.now();
-    const head = "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " + "a".repeat(100);
-    let answer = "";
-    const reader = (async () => {
-      const buf = new Uint8Array(4096);
-      while (true) {
-        const n = await conn.read(buf).catch(() => null);
-        if (n === null) return;
-        answer += new TextDecoder().decode(buf.subarray(0, n));
-      }
-    })();
-    for (const ch of head) {
-      if (answer !== "") break;
-      await conn.write(new TextEncoder().encode(ch)).catch(() => 0);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    await reader;
-    const took = Date.now() - started;
-    assert.match(answer, /^HTTP\/1\.1 408 Request Timeout\r\n/);
-    assert.ok(took < 2000, `answered after ${took} ms`);
-  } finally {
-    conn.close();
-    await edge.stop();
-    await backend.stop("SIGINT");
-    dir.cleanup();
-  }
+    await t.step(
+      "a client trickling its head byte by byte still gets 408 at the deadline",
+      async () => {
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+        try {
+          const started = Date.now();
+          const head = "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: " + "a".repeat(100);
+          let answer = "";
+          const reader = (async () => {
+            const buf = new Uint8Array(4096);
+            while (true) {
+              const n = await conn.read(buf).catch(() => null);
+              if (n === null) return;
+              answer += new TextDecoder().decode(buf.subarray(0, n));
+            }
+          })();
+          for (const ch of head) {
+            if (answer !== "") break;
+            await conn.write(new TextEncoder().encode(ch)).catch(() => 0);
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+          await reader;
+          const took = Date.now() - started;
+          assert.match(answer, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+          assert.ok(took < 2000, `answered after ${took} ms`);
+        } finally {
+          conn.close();
+        }
+      },
+    );
+  });
 });
