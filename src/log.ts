@@ -3,6 +3,21 @@
 /** Where log text goes (a runtime's stderr, or a test's array). */
 export type LogSink = (text: string) => void;
 
+/** One request's access-log writer: call it with the outcome when the request is over. */
+export type RequestLog = (status: number, bytes: number, node: string) => void;
+
+/** The access-log writer of a request started at `started` (nothing when logging is off). */
+export function requestLog(
+  logger: Logger,
+  enabled: boolean,
+  now: () => number,
+  request: { client: string; method: string; uri: string; started: number },
+): RequestLog {
+  if (!enabled) return () => {};
+  return (status, bytes, node) =>
+    logger.access({ ...request, status, bytes, ms: now() - request.started, node });
+}
+
 /** A small logger: startup/info lines, warnings, errors and access lines. */
 export class Logger {
   #pending = "";

@@ -6,6 +6,7 @@
  */
 import type { ListenerConfig } from "../config/load.ts";
 import type { Accepted, Conn, Listener } from "../runtime/types.ts";
+import { type RequestLog, requestLog } from "../log.ts";
 import { ChunkedDecoder } from "../uwsgi/chunked.ts";
 import { MAX_RESPONSE_HEAD, parseResponseHead, type ResponseHead } from "../uwsgi/response_head.ts";
 import { STATUS_TEXT } from "./errors.ts";
@@ -385,20 +386,12 @@ class ClientConnection {
     let keepAlive = http11
       ? !hasToken(head.headers, "connection", "close")
       : hasToken(head.headers, "connection", "keep-alive");
-    const log = (status: number, bytes: number, node: string) => {
-      if (config.logging) {
-        logger.access({
-          client: this.#peer.address,
-
-          method,
-          uri: target,
-          status,
-          bytes,
-          ms: deps.now() - started,
-          node,
-        });
-      }
-    };
+    const log = requestLog(logger, config.logging, deps.now, {
+      client: this.#peer.address,
+      method,
+      uri: target,
+      started,
+    });
 
     if (this.#listener.redirectPort !== undefined) {
       return await this.#redirect(head, keepAlive, log);
@@ -628,7 +621,7 @@ class ClientConnection {
   async #redirect(
     head: RequestHead,
     keepAlive: boolean,
-    log: (status: number, bytes: number, node: string) => void,
+    log: RequestLog,
   ): Promise<boolean> {
     const host = (headerValue(head.headers, "host") ?? this.#deps.hostname).replace(/:\d*$/, "");
     const port = this.#listener.redirectPort ? `:${this.#listener.redirectPort}` : "";

@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import type { StaticPool } from "../balancer/static_pool.ts";
 import type { Config, ListenerConfig, NodeConfig } from "../config/load.ts";
-import type { Logger } from "../log.ts";
+import { type Logger, requestLog } from "../log.ts";
 import type { IdleSweeper } from "./idle_sweeper.ts";
 import type { Conn, ConnectAddress, Peer } from "../runtime/types.ts";
 import { errorResponse, statusForFailure } from "./errors.ts";
@@ -58,19 +58,12 @@ export function proxyHandler(deps: ProxyDeps) {
     const target = targetOf(request.url);
     const method = request.method;
     const client = env.peer.address;
-    const log = (status: number, bytes: number, node: string) => {
-      if (config.logging) {
-        logger.access({
-          client,
-          method,
-          uri: target,
-          status,
-          bytes,
-          ms: deps.now() - started,
-          node,
-        });
-      }
-    };
+    const log = requestLog(logger, config.logging, deps.now, {
+      client,
+      method,
+      uri: target,
+      started,
+    });
     const refuse = (status: number, node: string, cause?: string): Response => {
       if (cause && !config.quiet) logger.error(`${method} ${target} => ${status}: ${cause}`);
       log(status, 0, node);
