@@ -1,5 +1,11 @@
-/** A backend connection that runs `onClose` once, the first time it is closed. */
+/** Small helpers around `Conn`, shared by both engines and the stats server. */
 import type { Conn } from "../runtime/types.ts";
+
+/** Writes every byte (`Conn.write` may take only part of them). */
+export async function writeAll(conn: Conn, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
+}
 
 /** Wraps `conn` so that closing it also calls `onClose` (exactly once). */
 export function withCloseHook(conn: Conn, onClose: () => void): Conn {

@@ -11,6 +11,7 @@ import { ChunkedDecoder } from "../uwsgi/chunked.ts";
 import { MAX_RESPONSE_HEAD, parseResponseHead, type ResponseHead } from "../uwsgi/response_head.ts";
 import { STATUS_TEXT } from "./errors.ts";
 import { type ForwardDeps, type NodeConnector, nodeConnector } from "./forward.ts";
+import { writeAll } from "./conn_hooks.ts";
 import { acceptsGzip, GzipWriter } from "./gzip.ts";
 import { clientResponse, errorHead, latin1 } from "./h1_response.ts";
 import { requestPacket } from "./packet_for.ts";
@@ -51,11 +52,6 @@ function takeBuffer(): Uint8Array {
 
 function giveBuffer(buffer: Uint8Array): void {
   if (ioBuffers.length < 512) ioBuffers.push(buffer);
-}
-
-async function writeAll(conn: Conn, bytes: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -4,6 +4,7 @@
  * closes (or its Content-Length / chunked framing says it is complete).
  */
 import type { Conn } from "../runtime/types.ts";
+import { writeAll } from "./conn_hooks.ts";
 import type { IdleSweeper, Watch } from "./idle_sweeper.ts";
 import { ChunkedDecoder } from "../uwsgi/chunked.ts";
 import { MAX_RESPONSE_HEAD, parseResponseHead, type ResponseHead } from "../uwsgi/response_head.ts";
@@ -53,11 +54,6 @@ function releaseHeadBuffer(buffer: Uint8Array): void {
   if (buffer.length === INITIAL_HEAD_BUFFER && headBuffers.length < MAX_POOLED_BUFFERS) {
     headBuffers.push(buffer);
   }
-}
-
-async function writeAll(conn: Conn, bytes: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
 }
 
 /** Copies a request body stream to the backend. */

@@ -174,7 +174,8 @@ export async function runMaster(
         {
           config,
           pool,
-          connect: inFlight.wrap(runtime.connect),
+          // in-flight counting serves reloads of embedded workers only
+          connect: workers ? inFlight.wrap(runtime.connect) : runtime.connect,
           logger,
           sweeper,
           runtime,
@@ -508,7 +509,7 @@ export async function runRouterChild(
       {
         config,
         pool,
-        connect: inFlight.wrap(runtime.connect),
+        connect: socket ? inFlight.wrap(runtime.connect) : runtime.connect,
         logger,
         sweeper,
         runtime,

@@ -5,6 +5,7 @@ import type { StaticPool } from "../balancer/static_pool.ts";
 import { wlrc } from "../balancer/wlrc.ts";
 import { wrr } from "../balancer/wrr.ts";
 import { formatAddress } from "../config/address.ts";
+import { writeAll } from "../http/conn_hooks.ts";
 import type { Config, NodeConfig } from "../config/load.ts";
 import type { Logger } from "../log.ts";
 import type { ListenAddress, Runtime } from "../runtime/types.ts";
@@ -90,10 +91,7 @@ export function startStats(
         now: runtime.now,
       });
       const bytes = new TextEncoder().encode(text);
-      (async () => {
-        let offset = 0;
-        while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
-      })().catch(() => {}).finally(() => conn.close());
+      writeAll(conn, bytes).catch(() => {}).finally(() => conn.close());
     }
   })();
   logger.info(`stats server on ${formatAddress(address)}`);
