@@ -8,9 +8,9 @@ import assert from "node:assert/strict";
 import {
   exchangeRaw,
   freePort,
-  Proc,
   type RawResponse,
   startEdge,
+  startUwsgi,
   startUwsgiRouter,
   tempDir,
 } from "./helpers.ts";
@@ -185,21 +185,7 @@ Deno.test("e2e: differential: httpbin answers the same through the edge and uWSG
   assert.ok(CASES.length >= 60);
   const dir = tempDir();
   const sock = `${dir.path}/httpbin.sock`;
-  const backend = new Proc("uwsgi", [
-    "--plugin",
-    "python3",
-    "--socket",
-    sock,
-    "--module",
-    "httpbin:app",
-    "--master",
-    "--processes",
-    "2",
-    "--disable-logging",
-    "--buffer-size",
-    "32768",
-  ], { env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" } });
-  await backend.waitFor(/spawned uWSGI worker 2/);
+  const backend = await startUwsgi(sock, [], ["--module", "httpbin:app"]);
   const routerPort = freePort();
   const edgePort = freePort();
   const router = await startUwsgiRouter(routerPort, ["--http-to", sock]);

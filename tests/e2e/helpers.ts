@@ -4,7 +4,6 @@
  */
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
-export const BENCH_APP = new URL("../../../shared/bench/app.py", import.meta.url).pathname;
 export const TEST_APP = new URL("../testdata/app.py", import.meta.url).pathname;
 
 /** A free TCP port on 127.0.0.1. */
@@ -122,19 +121,21 @@ const BASE_ENV = {
   HOME: Deno.env.get("HOME") ?? "/root",
 };
 
-/** Starts a uWSGI backend on `socket` (unix path or host:port); stopped with SIGINT. */
+/**
+ * Starts a uWSGI backend on `socket` (unix path or host:port) serving the test app (or what
+ * `app` loads, e.g. `["--module", "httpbin:app"]`); stopped with SIGINT.
+ */
 export async function startUwsgi(
   socket: string,
   extra: string[] = [],
-  app = BENCH_APP,
+  app: string[] = ["--wsgi-file", TEST_APP],
 ): Promise<Proc> {
   const proc = new Proc("uwsgi", [
     "--plugin",
     "python3",
     "--socket",
     socket,
-    "--wsgi-file",
-    app,
+    ...app,
     "--master",
     "--processes",
     "2",
@@ -301,7 +302,7 @@ export async function withEdge(
 ): Promise<string> {
   const dir = tempDir();
   const sock = `${dir.path}/app.sock`;
-  const backend = await startUwsgi(sock, backendArgs, TEST_APP);
+  const backend = await startUwsgi(sock, backendArgs);
   try {
     const port = freePort();
     const edge = await startEdge(["--http", `127.0.0.1:${port}`, "--http-to", sock, ...args]);

@@ -1,14 +1,6 @@
 /** The native engine's HTTP/1.x behaviour, with raw sockets and curl, against real uWSGI. */
 import assert from "node:assert/strict";
-import {
-  freePort,
-  rawRequest,
-  startEdge,
-  startUwsgi,
-  tempDir,
-  TEST_APP,
-  withEdge,
-} from "./helpers.ts";
+import { freePort, rawRequest, startEdge, startUwsgi, tempDir, withEdge } from "./helpers.ts";
 
 async function curl(args: string[]): Promise<string> {
   const out = await new Deno.Command("curl", {
@@ -23,7 +15,7 @@ async function curl(args: string[]): Promise<string> {
 Deno.test("e2e: listeners on IPv4, IPv6 and a unix socket at once", async () => {
   const dir = tempDir();
   const sock = `${dir.path}/app.sock`;
-  const backend = await startUwsgi(sock, [], TEST_APP);
+  const backend = await startUwsgi(sock, []);
   const v4 = freePort();
   const v6 = freePort();
   const unix = `${dir.path}/edge.sock`;
@@ -53,7 +45,7 @@ Deno.test("e2e: listeners on IPv4, IPv6 and a unix socket at once", async () => 
   }
   // a backend on IPv6 (uWSGI's own router cannot connect to one)
   const v6Backend = freePort();
-  const backend6 = await startUwsgi(`[::1]:${v6Backend}`, ["--env", "NODE=six"], TEST_APP);
+  const backend6 = await startUwsgi(`[::1]:${v6Backend}`, ["--env", "NODE=six"]);
   const port = freePort();
   const edge6 = await startEdge(["--http", `127.0.0.1:${port}`, "--http-to", `[::1]:${v6Backend}`]);
   try {

@@ -1,6 +1,6 @@
 /** HTTPS listeners, HTTP/2 and the https redirect, with curl and nghttp (issue 6, part 1). */
 import assert from "node:assert/strict";
-import { edgeCommand, freePort, startEdge, startUwsgi, tempDir, TEST_APP } from "./helpers.ts";
+import { edgeCommand, freePort, startEdge, startUwsgi, tempDir } from "./helpers.ts";
 
 async function run(cmd: string, args: string[], cwd?: string) {
   const out = await new Deno.Command(cmd, {
@@ -39,7 +39,7 @@ Deno.test("e2e: https listener with HTTP/2, and http-to-https redirects", async 
   const dir = tempDir();
   await certificate(dir.path, "site");
   const sock = `${dir.path}/app.sock`;
-  const backend = await startUwsgi(sock, [], TEST_APP);
+  const backend = await startUwsgi(sock, []);
   const [tls, redirect, plain] = [freePort(), freePort(), freePort()];
   const edge = await startEdge([
     "--https",

@@ -9,7 +9,6 @@ import {
   startUwsgi,
   startUwsgiRouter,
   tempDir,
-  TEST_APP,
   withEdge,
 } from "./helpers.ts";
 
@@ -17,7 +16,7 @@ for (const engine of ["native", "hono"]) {
   Deno.test(`e2e (${engine} engine): requests through the edge reach real uWSGI and come back intact`, async (t) => {
     const dir = tempDir();
     const sock = `${dir.path}/app.sock`;
-    const backend = await startUwsgi(sock, [], TEST_APP);
+    const backend = await startUwsgi(sock, []);
     const port = freePort();
     const edge = await startEdge([
       "--http",
@@ -114,8 +113,8 @@ Deno.test("e2e: load balancing skips a dead node; all dead -> 502; slow -> 504",
   const liveA = freePort();
   const liveB = `${dir.path}/b.sock`;
   const dead = freePort();
-  const a = await startUwsgi(`127.0.0.1:${liveA}`, ["--env", "NODE=A"], TEST_APP);
-  const b = await startUwsgi(liveB, ["--env", "NODE=B"], TEST_APP);
+  const a = await startUwsgi(`127.0.0.1:${liveA}`, ["--env", "NODE=A"]);
+  const b = await startUwsgi(liveB, ["--env", "NODE=B"]);
   const port = freePort();
   const edge = await startEdge([
     "--http",
@@ -180,7 +179,7 @@ Deno.test("e2e: load balancing skips a dead node; all dead -> 502; slow -> 504",
 Deno.test("e2e: the app sees the same vars through the edge as through uWSGI's router", async () => {
   const dir = tempDir();
   const sock = `${dir.path}/app.sock`;
-  const backend = await startUwsgi(sock, [], TEST_APP);
+  const backend = await startUwsgi(sock, []);
   const edgePort = freePort();
   const routerPort = freePort();
   const edge = await startEdge([
