@@ -1,5 +1,5 @@
 /** A Runtime for in-process tests: files from a map, no sockets unless given. */
-import type { Conn, ConnectAddress, Runtime } from "../src/runtime/types.ts";
+import type { ConnectAddress, ConnectEvents, Runtime } from "../src/runtime/types.ts";
 
 export interface FakeRuntime extends Runtime {
   stderr: string[];
@@ -12,7 +12,7 @@ export function fakeRuntime(
     files?: Record<string, string>;
     env?: Record<string, string>;
     cwd?: string;
-    connect?: (address: ConnectAddress) => Promise<Conn>;
+    connect?: (address: ConnectAddress, owner: ConnectEvents) => void;
     executables?: Record<string, string>;
   } = {},
 ): FakeRuntime {
@@ -29,9 +29,11 @@ export function fakeRuntime(
     stdout,
     written,
 
-    serve: () => Promise.reject(new Error("no serving in the fake runtime")),
-    listen: () => {
-      throw new Error("no listening in the fake runtime");
+    listen: () => Promise.reject(new Error("no listening in the fake runtime")),
+    writesCopy: false,
+    onFault: () => {},
+    openTempFile: () => {
+      throw new Error("no temp files in the fake runtime");
     },
     listenDatagram: () => {
       throw new Error("no datagrams in the fake runtime");
@@ -43,7 +45,9 @@ export function fakeRuntime(
     makeTempDir: () => "/tmp/fake",
     writeTextFile: (path, text) => void (written[path] = text),
     removePath: () => {},
-    connect: options.connect ?? (() => Promise.reject(new Error("Connection refused"))),
+    connect: options.connect ??
+      ((_address, owner) =>
+        queueMicrotask(() => owner.connectFailed(new Error("Connection refused")))),
     readTextFile: (path) => {
       const text = options.files?.[path];
       if (text === undefined) throw new Error(`No such file or directory: ${path}`);
@@ -54,6 +58,7 @@ export function fakeRuntime(
     cwd: () => options.cwd ?? "/work",
     cpuCount: () => 2,
     pid: () => 1234,
+    rss: () => 40 << 20,
     execPath: () => "/usr/bin/fake",
     selfCommand: () => ({ command: "/usr/bin/fake", args: [] }),
 

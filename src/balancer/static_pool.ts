@@ -25,8 +25,11 @@ export class StaticPool<T> {
     this.#now = now;
   }
 
-  /** The next usable node after the cursor, skipping `tried`; undefined if none. */
-  next(tried?: ReadonlySet<T>): StaticNode<T> | undefined {
+  /**
+   * The next usable node after the cursor, skipping `tried` and those `free` says are
+   * full; undefined if none.
+   */
+  next(tried?: ReadonlySet<T>, free?: (node: T) => boolean): StaticNode<T> | undefined {
     const n = this.nodes.length;
     for (let step = 0; step < n; step++) {
       const entry = this.nodes[this.#cursor]!;
@@ -36,6 +39,7 @@ export class StaticPool<T> {
         if (this.#now() - entry.failedAt < this.#graceMs) continue;
         entry.failedAt = 0;
       }
+      if (free && !free(entry.node)) continue;
       entry.hits++;
       return entry;
     }

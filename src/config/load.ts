@@ -1,5 +1,5 @@
 /** Entries -> a validated, typed `Config` (the one place that maps option names to fields). */
-import type { ConnectAddress, ListenAddress } from "../runtime/types.ts";
+import type { ConnectAddress, ListenAddress, TlsConfig } from "../runtime/types.ts";
 import { parseConnectAddress, parseListenAddress, serverPortOf } from "./address.ts";
 import { ConfigError, type Entry } from "./errors.ts";
 import { findOption, type OptionSpec, suggestOption } from "./options.ts";
@@ -9,8 +9,8 @@ import { expandValue } from "./placeholders.ts";
 export interface ListenerConfig {
   /** The option that declared it ("http", "http-socket", "http11-socket", "https", "http-to-https"). */
   option: string;
-  /** PEM certificate and key of an `https` listener. */
-  tls?: { cert: string; key: string };
+  /** PEM certificates and keys of an `https` listener. */
+  tls?: TlsConfig;
   /** `http-to-https`: every request is redirected; the https port to put in the URL ("" = none). */
   redirectPort?: string;
   spec: string;
@@ -42,15 +42,28 @@ export interface Config {
   logging: boolean;
   quiet: boolean;
   serverNameAsHttpHost: boolean;
-  maxChunkedBody: number;
+  /** Largest request body (0 = no limit). */
+  maxBody: number;
+  requestBuffering: boolean;
+  bodyBufferSize: number;
+  responseBuffering: boolean;
+  responseBufferSize: number;
+  maxTempFileSize: number;
+  /** Parent of the private temp dir ("" = the system's). */
+  tempPath: string;
+  underscoresInHeaders: boolean;
+  /** Requests at once per node; 0 = automatic. */
+  nodeMaxInflight: number;
+  queueTimeout: number;
+  queueSize: number;
+  websockets: boolean;
+  websocketsTimeout: number;
   processes: number;
   /** Seconds in-flight requests get on shutdown and reload. */
   reloadMercy: number;
   /** uWSGI for embedded mode ("" = found on PATH). */
   uwsgiBinary: string;
 
-  /** HTTP engine of plain listeners. */
-  engine: "native" | "hono";
   autoGzip: boolean;
   /** Largest var block the backends take (buffer-size). */
   bufferSize: number;
@@ -281,7 +294,7 @@ export function loadConfig(
       spec,
       address: parsed.address,
       serverPort: serverPortOf(spec),
-      tls: { cert, key },
+      tls: { cert, key, contexts: [] },
     });
   }
   for (const entry of values.all("http-to-https")) {
@@ -341,11 +354,22 @@ export function loadConfig(
     logging: !bool("disable-logging", false),
     quiet: bool("http-quiet", false),
     serverNameAsHttpHost: bool("http-server-name-as-http-host", false),
-    maxChunkedBody: int("http-max-chunked-body", 64 * 1024 * 1024),
+    maxBody: int("http-max-body", 1 << 30),
+    requestBuffering: bool("http-request-buffering", true),
+    bodyBufferSize: int("http-body-buffer-size", 1 << 20),
+    responseBuffering: bool("http-response-buffering", true),
+    responseBufferSize: int("http-response-buffer-size", 256 * 1024),
+    maxTempFileSize: int("http-max-temp-file-size", 1 << 30),
+    tempPath: values.last("http-temp-path")?.value ?? "",
+    underscoresInHeaders: bool("http-underscores-in-headers", false),
+    nodeMaxInflight: int("http-node-max-inflight", 0),
+    queueTimeout: int("http-queue-timeout", 0) || int("http-connect-timeout", 0) || timeout,
+    queueSize: int("http-queue-size", 10000, 1),
+    websockets: bool("http-websockets", true),
+    websocketsTimeout: int("http-websockets-timeout", 0) || timeout,
     processes: int("http-processes", 1, 1),
     reloadMercy: int("reload-mercy", 30, 1),
     uwsgiBinary: values.last("uwsgi-binary")?.value ?? "",
-    engine: "native",
     autoGzip: bool("http-auto-gzip", false),
     bufferSize: Math.min(int("buffer-size", 65535, 1), 65535),
     clientBufferSize: Math.min(Math.max(int("http-buffer-size", 8192), 1024), 65536),
@@ -381,26 +405,10 @@ export function loadConfig(
     config.subscriptionAlgo = algo.value as Config["subscriptionAlgo"];
   }
   const engine = values.last("http-engine");
-
-  if (engine) {
-    if (engine.value !== "native" && engine.value !== "hono") {
-      fail(engine, 'it must be "native" or "hono"');
-    }
-    config.engine = engine.value;
-    if (engine.value === "hono") {
-      // these live in the native engine's socket-level HTTP handling
-      const nativeOnly: Array<[string, boolean]> = [
-        ["http-auto-gzip", config.autoGzip],
-        ["http-enable-proxy-protocol", config.proxyProtocol],
-        ["http-x-forwarded", config.xForwarded],
-      ];
-      for (const [name, on] of nativeOnly) {
-        const entry = values.last(name);
-        if (entry && on) {
-          fail(entry, 'it needs the native engine (http-engine = native), not "hono"');
-        }
-      }
-    }
+  if (engine && engine.value !== "native") {
+    warnings.push(
+      `Ignoring option "http-engine" (${engine.origin}): one event-driven engine serves every listener now: current value is "${engine.value}"`,
+    );
   }
   for (const name of ["http-modifier1", "http-modifier2"]) {
     const entry = values.last(name);

@@ -18,7 +18,7 @@ export type OptionKind = "bool" | "int" | "switch-int" | "string" | "list";
  * Who acts on an option.
  * - `edge`: the proxy itself.
  * - `meta`: config loading and the command line (ini, set, help, ...).
- * - `app`: application/worker options, for embedded mode (not available yet).
+ * - `app`: application/worker options: they start embedded mode and go to the workers.
  * - `accepted`: meaningful to uWSGI, harmless here, accepted and ignored (README says why).
  */
 export type OptionOwner = "edge" | "meta" | "app" | "accepted";
@@ -82,11 +82,10 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: "http-engine",
     kind: "string",
-    owner: "edge",
+    owner: "accepted",
     arg: "ENGINE",
-    default: "native",
     doc:
-      "HTTP/1.1 engine of plain listeners: native (fast, socket-level) or hono (Hono on Deno.serve)",
+      "accepted for compatibility with earlier versions: one event-driven engine serves every listener",
   },
   // not available yet: named so that configs using them fail clearly instead of silently
   {
@@ -135,12 +134,27 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: "stats server (host:port or unix path): uWSGI's router JSON document, then close",
   },
 
-  ...["http-websockets", "http-raw-body", "http-chunked-input"].map((name): OptionSpec => ({
+  {
+    name: "http-websockets",
+    kind: "bool",
+    owner: "edge",
+    default: "on",
+    doc: "pass WebSocket upgrades through to the backend (101, then bytes both ways)",
+  },
+  {
+    name: "http-websockets-timeout",
+    kind: "int",
+    owner: "edge",
+    arg: "N",
+    default: "http-timeout",
+    doc: "seconds a WebSocket tunnel may be silent both ways before it is closed",
+  },
+  ...["http-raw-body", "http-chunked-input"].map((name): OptionSpec => ({
     name,
     kind: "bool",
     owner: "edge",
-    doc: "raw-mode proxying (websockets, chunked input)",
-    planned: "raw-mode proxying (websockets)",
+    doc: "raw-mode request bodies (chunked input passed through)",
+    planned: "raw-mode request bodies",
   })),
   // backends
 
@@ -188,7 +202,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     owner: "edge",
     arg: SECONDS,
     default: "http-timeout",
-    doc: "seconds a client may take to send its request head, then 408 (native engine)",
+    doc: "seconds a client may take to send its request head, then 408",
   },
   {
     name: "http-modifier1",
@@ -221,12 +235,97 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: "SERVER_NAME = the Host header instead of the machine's hostname",
   },
   {
-    name: "http-max-chunked-body",
+    name: "http-max-body",
+    aliases: ["http-max-chunked-body"],
     kind: "int",
     owner: "edge",
     arg: "BYTES",
-    default: "67108864",
-    doc: "largest chunked request body buffered to compute CONTENT_LENGTH (above: 413)",
+    default: "1073741824",
+    doc: "largest request body (nginx client_max_body_size); above it 413; 0 = no limit",
+  },
+  {
+    name: "http-request-buffering",
+    kind: "bool",
+    owner: "edge",
+    default: "on",
+    doc:
+      "read the whole request body before a worker is involved (nginx uwsgi_request_buffering); chunked bodies always are",
+  },
+  {
+    name: "http-body-buffer-size",
+    kind: "int",
+    owner: "edge",
+    arg: "BYTES",
+    default: "1048576",
+    doc:
+      "request body bytes kept in memory, the rest in a temp file (nginx client_body_buffer_size)",
+  },
+  {
+    name: "http-response-buffering",
+    kind: "bool",
+    owner: "edge",
+    default: "on",
+    doc:
+      "read responses as fast as the worker writes them, for slow clients (nginx uwsgi_buffering); X-Accel-Buffering: no turns it off per response",
+  },
+  {
+    name: "http-response-buffer-size",
+    kind: "int",
+    owner: "edge",
+    arg: "BYTES",
+    default: "262144",
+    doc: "response bytes kept in memory per request before the temp file (nginx uwsgi_buffers)",
+  },
+  {
+    name: "http-max-temp-file-size",
+    kind: "int",
+    owner: "edge",
+    arg: "BYTES",
+    default: "1073741824",
+    doc:
+      "largest temp file of a buffered response; beyond it, back-pressure (nginx uwsgi_max_temp_file_size)",
+  },
+  {
+    name: "http-temp-path",
+    kind: "string",
+    owner: "edge",
+    arg: "DIR",
+    default: "private dir",
+    doc:
+      "where temp files of bodies go (nginx client_body_temp_path); a private 0700 directory inside it",
+  },
+  {
+    name: "http-underscores-in-headers",
+    kind: "bool",
+    owner: "edge",
+    default: "off",
+    doc:
+      "pass request headers whose names have _ (dropped by default: X_A and X-A would be the same var; nginx underscores_in_headers)",
+  },
+  {
+    name: "http-node-max-inflight",
+    kind: "int",
+    owner: "edge",
+    arg: "N",
+    default: "auto",
+    doc:
+      "requests at once per node, the rest wait in the edge's queue (auto: 2 x processes x threads in embedded mode, else no limit)",
+  },
+  {
+    name: "http-queue-timeout",
+    kind: "int",
+    owner: "edge",
+    arg: "N",
+    default: "http-connect-timeout",
+    doc: "seconds a request may wait for a free node, then 503 with Retry-After",
+  },
+  {
+    name: "http-queue-size",
+    kind: "int",
+    owner: "edge",
+    arg: "N",
+    default: "10000",
+    doc: "requests that may wait for a node at once; more get 503 at once",
   },
   // HTTP semantics
   {
@@ -236,7 +335,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     arg: "[N]",
     default: "on",
     doc:
-      "client keep-alive: always on for HTTP/1.1; the idle timeout N is not enforced yet (issue 3)",
+      "client keep-alive: always on for HTTP/1.1; N > 1 = seconds an idle connection stays open (else 60)",
   },
   {
     name: "http-auto-chunked",
@@ -250,8 +349,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: "bool",
     owner: "edge",
     default: "false",
-    doc:
-      "gzip sizeless responses marked uWSGI-Encoding: gzip for clients that accept it (native engine)",
+    doc: "gzip sizeless responses marked uWSGI-Encoding: gzip for clients that accept it",
   },
   {
     name: "add-header",
@@ -290,7 +388,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     owner: "edge",
     arg: "N",
     default: "1",
-    doc: "number of router processes (only 1 until the master arrives: issue 4)",
+    doc: "number of router processes sharing the listeners (SO_REUSEPORT)",
   },
   {
     name: "plugin",

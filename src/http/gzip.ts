@@ -1,49 +1,86 @@
 /**
- * Streaming gzip for `http-auto-gzip`: every backend read is compressed and flushed at
+ * Streaming gzip for `http-auto-gzip`: every backend piece is compressed and flushed at
  * once (Z_SYNC_FLUSH), so a server-sent-events stream never stalls in the compressor.
  * node:zlib is used because Web CompressionStream cannot flush; Deno and Bun both have it.
+ * Callbacks, not promises: the engine pauses the backend while a piece is compressed.
  */
 import zlib from "node:zlib";
-import { concatBytes } from "../bytes.ts";
 
 /** One gzip member, written piece by piece. */
-export class GzipWriter {
+export class GzipStream {
   readonly #gzip = zlib.createGzip();
   #out: Uint8Array[] = [];
-  readonly #ended: Promise<void>;
+  #busy = false;
+  readonly #queue: Uint8Array[] = [];
+  #ending: (() => void) | undefined;
+  readonly #output: (bytes: Uint8Array) => void;
+  readonly #idle: () => void;
 
-  constructor() {
+  /** `output` gets compressed bytes in order; `idle` runs when all input was flushed. */
+  constructor(output: (bytes: Uint8Array) => void, idle: () => void) {
+    this.#output = output;
+    this.#idle = idle;
     this.#gzip.on("data", (data: Uint8Array) => this.#out.push(data));
-    this.#ended = new Promise((resolve, reject) => {
-      this.#gzip.on("end", () => resolve());
-      this.#gzip.on("error", reject);
-    });
   }
 
-  /** Compresses `bytes` and returns everything produced so far, flushed. */
-  write(bytes: Uint8Array): Promise<Uint8Array> {
+  /** Compressing: more input waits (the caller pauses its source). */
+  get busy(): boolean {
+    return this.#busy;
+  }
+
+  /** Compresses and flushes `bytes`. */
+  write(bytes: Uint8Array): void {
+    if (this.#busy) {
+      this.#queue.push(bytes);
+      return;
+    }
+    this.#busy = true;
     this.#gzip.write(bytes);
-    return new Promise((resolve) => {
-      this.#gzip.flush(zlib.constants.Z_SYNC_FLUSH, () => resolve(this.#take()));
-    });
+    this.#gzip.flush(zlib.constants.Z_SYNC_FLUSH, () => this.#flushed());
   }
 
-  /** Ends the member; returns the last bytes (deflate end, CRC32 and size). */
-  async end(): Promise<Uint8Array> {
+  /** Ends the member (deflate end, CRC32 and size); `done` runs after the last output. */
+  end(done: () => void): void {
+    if (this.#busy) {
+      this.#ending = done;
+      return;
+    }
+    this.#gzip.once("end", () => {
+      this.#emit();
+      done();
+    });
     this.#gzip.end();
-    await this.#ended;
-    return this.#take();
   }
 
   /** Frees the compressor without finishing (the client or backend went away). */
   destroy(): void {
+    this.#queue.length = 0;
+    this.#ending = undefined;
     this.#gzip.destroy();
   }
 
-  #take(): Uint8Array {
+  #flushed(): void {
+    this.#busy = false;
+    this.#emit();
+    const next = this.#queue.shift();
+    if (next !== undefined) {
+      this.write(next);
+      return;
+    }
+    const ending = this.#ending;
+    if (ending) {
+      this.#ending = undefined;
+      this.end(ending);
+      return;
+    }
+    this.#idle();
+  }
+
+  #emit(): void {
     const parts = this.#out;
+    if (parts.length === 0) return;
     this.#out = [];
-    return concatBytes(parts);
+    for (const part of parts) this.#output(part);
   }
 }
 

@@ -4,45 +4,31 @@
  * build machines without internet cannot make). Only this file calls `Bun.*`.
  */
 import fs from "node:fs";
-import http2 from "node:http2";
 import os from "node:os";
 import process from "node:process";
 import type {
-  Accepted,
+  AcceptHandlers,
   ChildProcess,
-  Conn,
   ConnectAddress,
+  ConnectEvents,
   DatagramSocket,
-  Handler,
   ListenAddress,
-  Listener,
-  Peer,
+  ListenOptions,
   Runtime,
-  Server,
+  StreamEvents,
+  StreamListener,
+  StreamSocket,
 } from "./types.ts";
 import { mergeText } from "./_merge_text.ts";
+import { listenTls, onTlsFault } from "./_node_tls.ts";
+import { openTempFile } from "./_temp_file.ts";
 
 /** The few Bun APIs used here, typed for the Deno type checker. */
-interface BunSocket {
-  write(data: Uint8Array): number;
-  end(): void;
-  terminate(): void;
+interface BunSocket extends StreamSocket {
+  data: StreamEvents;
   remoteAddress?: string;
-  pause?(): void;
-  resume?(): void;
   remotePort?: number;
-  setNoDelay?(on: boolean): void;
-  data: SocketConn;
-}
-
-interface SocketHandlers {
-  open?(socket: BunSocket): void;
-  data(socket: BunSocket, data: Uint8Array): void;
-  drain(socket: BunSocket): void;
-  /** The peer half-closed: no more data, but we may still write. */
-  end(socket: BunSocket): void;
-  close(socket: BunSocket): void;
-  error(socket: BunSocket, error: Error): void;
+  setNoDelay(on: boolean): void;
 }
 
 interface BunApi {
@@ -50,10 +36,6 @@ interface BunApi {
   main: string;
   listen(options: Record<string, unknown>): { port?: number; stop(closeActive?: boolean): void };
   connect(options: Record<string, unknown>): Promise<BunSocket>;
-  serve(options: Record<string, unknown>): {
-    port?: number;
-    stop(closeActive?: boolean): Promise<void> | void;
-  };
   udpSocket(options: Record<string, unknown>): Promise<{ close(): void }>;
   spawn(
     cmd: string[],
@@ -71,292 +53,100 @@ interface BunApi {
 
 const bun = (globalThis as unknown as { Bun: BunApi }).Bun;
 
-/** A Bun socket as a pull-style Conn: data events queue up until read() takes them. */
-/** Bytes queued from a socket before it is paused (back-pressure: Bun pushes data). */
-const HIGH_WATER = 256 * 1024;
-
-class SocketConn implements Accepted {
-  readonly #chunks: Uint8Array[] = [];
-  #queued = 0;
-  #paused = false;
-  #ended = false;
-  #readEnded = false;
-  #failed: Error | undefined;
-  #wake: (() => void) | undefined;
-  readonly #drains: Array<() => void> = [];
-  socket: BunSocket | undefined;
-  peer: Peer;
-
-  constructor(peer: Peer) {
-    this.peer = peer;
-  }
-
-  push(data: Uint8Array): void {
-    // Bun may reuse its buffer after the callback returns
-    this.#chunks.push(data.slice());
-    this.#queued += data.length;
-    if (this.#queued > HIGH_WATER && !this.#paused && this.socket?.pause) {
-      this.#paused = true;
-      this.socket.pause();
-    }
-    this.#wake?.();
-  }
-
-  /** The peer sent FIN: reads end, writes go on (a half-closed client still gets its answer). */
-  readEnded(): void {
-    this.#readEnded = true;
-    this.#wake?.();
-  }
-
-  ended(error?: Error): void {
-    this.#ended = true;
-    this.#failed ??= error;
-    this.#wake?.();
-    for (const drain of this.#drains.splice(0)) drain();
-  }
-
-  drained(): void {
-    for (const drain of this.#drains.splice(0)) drain();
-  }
-
-  async read(buffer: Uint8Array): Promise<number | null> {
-    while (this.#chunks.length === 0) {
-      if (this.#readEnded && !this.#failed) return null;
-      if (this.#ended) {
-        if (this.#failed) throw this.#failed;
-        return null;
-      }
-      await new Promise<void>((resolve) => (this.#wake = resolve));
-      this.#wake = undefined;
-    }
-    const chunk = this.#chunks[0]!;
-    const n = Math.min(chunk.length, buffer.length);
-    buffer.set(chunk.subarray(0, n));
-    if (n === chunk.length) this.#chunks.shift();
-    else this.#chunks[0] = chunk.subarray(n);
-    this.#queued -= n;
-    if (this.#paused && this.#queued < HIGH_WATER / 2) {
-      this.#paused = false;
-      this.socket?.resume?.();
-    }
-    return n;
-  }
-
-  async write(bytes: Uint8Array): Promise<number> {
-    let offset = 0;
-    while (offset < bytes.length) {
-      if (this.#ended || !this.socket) throw new Error("the connection is closed");
-      const n = this.socket.write(bytes.subarray(offset));
-      if (n < 0) throw new Error("the connection is closed");
-      offset += n;
-      if (offset < bytes.length) await new Promise<void>((resolve) => this.#drains.push(resolve));
-    }
-    return bytes.length;
-  }
-
-  close(): void {
-    if (!this.#ended) this.socket?.end();
-    this.ended();
-  }
-}
-
-const handlers: SocketHandlers = {
-  data: (socket, data) => socket.data.push(data),
-  drain: (socket) => socket.data.drained(),
-  end: (socket) => socket.data.readEnded(),
-  close: (socket) => socket.data.ended(),
-  error: (socket, error) => socket.data.ended(error),
+/** Events of an established socket go to its owner, kept in `socket.data`. */
+const streamHandlers = {
+  data: (socket: BunSocket, bytes: Uint8Array) => socket.data.data(bytes),
+  drain: (socket: BunSocket) => socket.data.drain(),
+  end: (socket: BunSocket) => socket.data.end(),
+  close: (socket: BunSocket, error?: Error) => socket.data.closed(error),
 };
 
-function listen(address: ListenAddress, options: { reusePort?: boolean } = {}): Listener {
-  const queue: Accepted[] = [];
-  let waiting: ((conn: Accepted | null) => void) | undefined;
-  let closed = false;
-  const where = address.transport === "unix"
-    ? { unix: address.path }
-    : { hostname: address.hostname, port: address.port, reusePort: options.reusePort ?? false };
-  if (address.transport === "unix") fs.rmSync(address.path, { force: true });
-  const server = bun.listen({
-    ...where,
-    allowHalfOpen: true,
-    socket: {
-      ...handlers,
-      open(socket: BunSocket) {
-        socket.setNoDelay?.(true);
-        const conn = new SocketConn(
-          address.transport === "unix"
-            ? { address: "0.0.0.0", port: 0 }
-            : { address: socket.remoteAddress ?? "0.0.0.0", port: socket.remotePort ?? 0 },
-        );
-        conn.socket = socket;
-        socket.data = conn;
-        if (waiting) {
-          const take = waiting;
-          waiting = undefined;
-          take(conn);
-        } else {
-          queue.push(conn);
-        }
-      },
-    },
-  });
+/** One handler object per listener: `open` asks the engine for the connection's owner. */
+function acceptHandlers(handlers: AcceptHandlers, unix: boolean) {
   return {
-    address: address.transport === "unix"
-      ? address
-      : { transport: "tcp", hostname: address.hostname, port: server.port ?? address.port },
-    accept() {
-      const next = queue.shift();
-      if (next) return Promise.resolve(next);
-      if (closed) return Promise.resolve(null);
-      return new Promise((resolve) => (waiting = resolve));
+    ...streamHandlers,
+    open(socket: BunSocket) {
+      // Bun sets TCP_NODELAY on accepted sockets itself
+      const peer = unix
+        ? { address: "0.0.0.0", port: 0 }
+        : { address: socket.remoteAddress ?? "0.0.0.0", port: socket.remotePort ?? 0 };
+      // Bun's write() is a send(2) of the bytes given: nothing is kept
+      socket.data = handlers.stream(socket, { peer, tls: false, writesCopy: true });
     },
-    close() {
-      if (closed) return;
-      closed = true;
-      server.stop(false);
-      waiting?.(null);
-      waiting = undefined;
+    error(socket: BunSocket, error: Error) {
+      // a handler threw: a bug of ours; say so and drop the connection
+      reportFault(error);
+      socket.terminate();
     },
   };
 }
 
-async function connect(address: ConnectAddress): Promise<Conn> {
-  const conn = new SocketConn({ address: "", port: 0 });
+async function listen(
+  address: ListenAddress,
+  handlers: AcceptHandlers,
+  options: ListenOptions = {},
+): Promise<StreamListener> {
+  if (options.tls) return await listenTls(address, handlers, options.tls);
+  const unix = address.transport === "unix";
+  if (address.transport === "unix") fs.rmSync(address.path, { force: true });
   const where = address.transport === "unix"
     ? { unix: address.path }
-    : { hostname: address.hostname, port: address.port };
-  const socket = await bun.connect({ ...where, data: conn, allowHalfOpen: true, socket: handlers });
-  socket.setNoDelay?.(true);
-  conn.socket = socket;
-  return conn;
-}
-
-/**
- * HTTPS with HTTP/2: Bun's own server has no HTTP/2, its node:http2 does (with HTTP/1.1 for
- * clients that do not negotiate h2). Requests and responses are bridged to fetch objects.
- */
-function serveTls(
-  address: ListenAddress,
-  handler: Handler,
-  tls: { cert: string; key: string },
-): Promise<Server> {
-  const server = http2.createSecureServer({ ...tls, allowHTTP1: true }, async (req, res) => {
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (name.startsWith(":") || value === undefined) continue;
-      for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
-    }
-    const authority = req.headers[":authority"] ?? req.headers.host ?? "localhost";
-    const hasBody = req.method !== "GET" && req.method !== "HEAD";
-    const request = new Request(`https://${authority}${req.url}`, {
-      method: req.method,
-      headers,
-      ...(hasBody
-        ? {
-          body: new ReadableStream<Uint8Array>({
-            async start(controller) {
-              for await (const chunk of req) {
-                controller.enqueue(new Uint8Array(chunk as Uint8Array));
-              }
-              controller.close();
-            },
-          }),
-          duplex: "half",
-        }
-        : {}),
-    } as RequestInit);
-    const socket = req.socket;
-    let response: Response;
-    try {
-      response = await handler(request, {
-        address: socket.remoteAddress ?? "0.0.0.0",
-        port: socket.remotePort ?? 0,
-      });
-    } catch {
-      res.writeHead(500);
-      res.end();
-      return;
-    }
-    const out: Record<string, string | string[]> = {};
-    response.headers.forEach((value, name) => {
-      const seen = out[name];
-      out[name] = seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value];
-    });
-    res.writeHead(response.status, out);
-    if (response.body) {
-      for await (const chunk of response.body) {
-        if (!res.write(chunk)) await new Promise((resolve) => res.once("drain", resolve));
-      }
-    }
-    res.end();
+    : { hostname: address.hostname, port: address.port, reusePort: options.reusePort ?? false };
+  const server = bun.listen({
+    ...where,
+    allowHalfOpen: true,
+    socket: acceptHandlers(handlers, unix),
   });
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    const done = new Promise<void>((r) => server.once("close", () => r()));
-    const ready = () => {
-      const bound = server.address();
-      resolve({
-        address: address.transport === "unix" ? address : {
-          transport: "tcp",
-          hostname: address.hostname,
-          port: typeof bound === "object" && bound ? bound.port : address.port,
-        },
-        shutdown: async () => {
-          server.close();
-          await done;
-        },
-        finished: done,
-      });
-    };
-    if (address.transport === "unix") server.listen(address.path, ready);
-    else server.listen(address.port, address.hostname, ready);
-  });
-}
-
-function serve(
-  address: ListenAddress,
-  handler: Handler,
-  tls?: { cert: string; key: string },
-): Promise<Server> {
-  if (tls) {
-    try {
-      return serveTls(address, handler, tls);
-    } catch (error) {
-      // a certificate the TLS library refuses: reported like a failed listen
-      return Promise.reject(error);
-    }
-  }
-  let stopped: () => void = () => {};
-  const finished = new Promise<void>((resolve) => (stopped = resolve));
-  const where = address.transport === "unix"
-    ? { unix: address.path }
-    : { hostname: address.hostname, port: address.port };
-  let server: ReturnType<BunApi["serve"]>;
-  try {
-    server = bun.serve({
-      ...where,
-      ...(tls ? { tls } : {}),
-      fetch(
-        request: Request,
-        srv: { requestIP(r: Request): { address: string; port: number } | null },
-      ) {
-        const ip = srv.requestIP(request);
-        return handler(request, { address: ip?.address ?? "0.0.0.0", port: ip?.port ?? 0 });
-      },
-    });
-  } catch (error) {
-    return Promise.reject(error);
-  }
-  return Promise.resolve({
+  let closed = false;
+  return {
     address: address.transport === "unix"
       ? address
       : { transport: "tcp", hostname: address.hostname, port: server.port ?? address.port },
-    shutdown: async () => {
-      await server.stop(false);
-      stopped();
+    close() {
+      if (closed) return;
+      closed = true;
+      server.stop(false);
     },
-    finished,
-  });
+  };
+}
+
+/** Backend connections: the owner (in `data` from the start) hears of the outcome. */
+function backendHandlers(tcp: boolean) {
+  return {
+    ...streamHandlers,
+    open(socket: BunSocket) {
+      if (tcp) socket.setNoDelay(true);
+      (socket.data as ConnectEvents).opened(socket);
+    },
+    connectError(socket: BunSocket, error: Error) {
+      (socket.data as ConnectEvents).connectFailed(error);
+    },
+    error(socket: BunSocket, error: Error) {
+      reportFault(error);
+      socket.terminate();
+    },
+  };
+}
+
+let reportFault: (error: Error) => void = (error) => {
+  throw error;
+};
+
+const TCP_BACKEND = backendHandlers(true);
+const UNIX_BACKEND = backendHandlers(false);
+
+function connect(address: ConnectAddress, owner: ConnectEvents): void {
+  // the promise is not needed: connectError reports failures (and keeps them handled)
+  if (address.transport === "unix") {
+    bun.connect({ unix: address.path, data: owner, socket: UNIX_BACKEND });
+  } else {
+    bun.connect({
+      hostname: address.hostname,
+      port: address.port,
+      data: owner,
+      socket: TCP_BACKEND,
+    });
+  }
 }
 
 function listenDatagram(address: ListenAddress): DatagramSocket {
@@ -444,10 +234,15 @@ export const bunRuntime: Runtime = {
   name: `bun ${bun.version}`,
   args: () => process.argv.slice(2),
   exit: (code) => process.exit(code),
-  serve,
   listen,
-  listenDatagram,
   connect,
+  writesCopy: true,
+  onFault: (report) => {
+    reportFault = report;
+    onTlsFault(report);
+  },
+  listenDatagram,
+  openTempFile,
   spawn,
   findExecutable: (name) => {
     if (name.includes("/")) return fs.existsSync(name) ? name : undefined;
@@ -462,6 +257,7 @@ export const bunRuntime: Runtime = {
   cwd: () => process.cwd(),
   cpuCount: () => os.cpus().length,
   pid: () => process.pid,
+  rss: () => process.memoryUsage().rss,
   execPath: () => process.execPath,
   selfCommand: () =>
     bun.main.startsWith("/$bunfs/")

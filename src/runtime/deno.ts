@@ -1,61 +1,27 @@
 /** The Deno implementation of the runtime seam (the only file that calls `Deno.*`). */
 import type {
-  Accepted,
+  AcceptHandlers,
   ChildProcess,
-  Conn,
   ConnectAddress,
+  ConnectEvents,
   DatagramSocket,
-  Handler,
   ListenAddress,
-  Listener,
+  ListenOptions,
   Runtime,
-  Server,
+  StreamListener,
 } from "./types.ts";
+import { DenoSocket, onFault } from "./deno_socket.ts";
 import { mergeText } from "./_merge_text.ts";
+import { openTempFile } from "./_temp_file.ts";
+import { listenTls, onTlsFault } from "./_node_tls.ts";
 
 const encoder = new TextEncoder();
+let reportFault: (error: Error) => void = (error) => {
+  throw error;
+};
 
-function serve(
-  address: ListenAddress,
-  handler: Handler,
-  tls?: { cert: string; key: string },
-): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    let server: Deno.HttpServer<Deno.NetAddr> | Deno.HttpServer<Deno.UnixAddr> | undefined;
-    const onListen = (bound: Deno.NetAddr | Deno.UnixAddr) => {
-      const actual: ListenAddress = "path" in bound
-        ? { transport: "unix", path: bound.path }
-        : { transport: "tcp", hostname: bound.hostname, port: bound.port };
-      // onListen runs inside Deno.serve, before it returns the server object
-      queueMicrotask(() => {
-        const s = server!;
-        resolve({ address: actual, shutdown: () => s.shutdown(), finished: s.finished });
-      });
-    };
-    const onError = (error: unknown): Response => {
-      throw error;
-    };
-    try {
-      if (address.transport === "unix") {
-        removeStaleSocket(address.path);
-        server = Deno.serve(
-          { path: address.path, onListen, onError },
-          (request) => handler(request, { address: "0.0.0.0", port: 0 }),
-        );
-      } else {
-        server = Deno.serve(
-          { hostname: address.hostname, port: address.port, onListen, onError, ...(tls ?? {}) },
-          (request, info) => {
-            const remote = info.remoteAddr;
-            return handler(request, { address: remote.hostname, port: remote.port });
-          },
-        );
-      }
-    } catch (error) {
-      reject(error);
-    }
-  });
-}
+/** Pause after a failed accept (out of file descriptors): retrying at once would spin. */
+const ACCEPT_BACKOFF_MS = 100;
 
 function removeStaleSocket(path: string): void {
   try {
@@ -66,7 +32,12 @@ function removeStaleSocket(path: string): void {
   }
 }
 
-function listen(address: ListenAddress, options: { reusePort?: boolean } = {}): Listener {
+async function listen(
+  address: ListenAddress,
+  handlers: AcceptHandlers,
+  options: ListenOptions = {},
+): Promise<StreamListener> {
+  if (options.tls) return await listenTls(address, handlers, options.tls);
   let listener: Deno.Listener;
   let bound: ListenAddress;
   if (address.transport === "unix") {
@@ -82,27 +53,34 @@ function listen(address: ListenAddress, options: { reusePort?: boolean } = {}): 
     const addr = listener.addr as Deno.NetAddr;
     bound = { transport: "tcp", hostname: addr.hostname, port: addr.port };
   }
+  let closed = false;
   const unix = address.transport === "unix";
-  return {
-    address: bound,
-    async accept(): Promise<Accepted | null> {
+  (async () => {
+    while (!closed) {
       let conn: Deno.Conn;
       try {
         conn = await listener.accept();
       } catch (error) {
-        if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
-          return null;
-        }
-        throw error;
+        if (closed || error instanceof Deno.errors.BadResource) return;
+        handlers.failed?.(error as Error);
+        await new Promise((resolve) => setTimeout(resolve, ACCEPT_BACKOFF_MS));
+        continue;
       }
-      if (unix) {
-        return Object.assign(conn, { peer: { address: "0.0.0.0", port: 0 } });
+      let peer = { address: "0.0.0.0", port: 0 };
+      if (!unix) {
+        (conn as Deno.TcpConn).setNoDelay(true);
+        const remote = conn.remoteAddr as Deno.NetAddr;
+        peer = { address: remote.hostname, port: remote.port };
       }
-      (conn as Deno.TcpConn).setNoDelay(true);
-      const remote = conn.remoteAddr as Deno.NetAddr;
-      return Object.assign(conn, { peer: { address: remote.hostname, port: remote.port } });
-    },
+      const socket = new DenoSocket(conn);
+      socket.start(handlers.stream(socket, { peer, tls: false, writesCopy: false }));
+    }
+  })();
+  return {
+    address: bound,
     close() {
+      if (closed) return;
+      closed = true;
       try {
         listener.close();
       } catch (error) {
@@ -111,6 +89,26 @@ function listen(address: ListenAddress, options: { reusePort?: boolean } = {}): 
       }
     },
   };
+}
+
+function connect(address: ConnectAddress, owner: ConnectEvents): void {
+  const connecting = address.transport === "unix"
+    ? Deno.connect({ transport: "unix", path: address.path })
+    : Deno.connect({ hostname: address.hostname, port: address.port });
+  connecting.then(
+    (conn) => {
+      if (address.transport === "tcp") (conn as Deno.TcpConn).setNoDelay(true);
+      const socket = new DenoSocket(conn);
+      socket.start(owner, true);
+    },
+    (error) => {
+      try {
+        owner.connectFailed(error);
+      } catch (fault) {
+        reportFault(fault as Error);
+      }
+    },
+  );
 }
 
 function listenDatagram(address: ListenAddress): DatagramSocket {
@@ -198,24 +196,21 @@ function existsFile(path: string): boolean {
   }
 }
 
-async function connect(address: ConnectAddress): Promise<Conn> {
-  if (address.transport === "unix") {
-    return await Deno.connect({ transport: "unix", path: address.path });
-  }
-  const conn = await Deno.connect({ hostname: address.hostname, port: address.port });
-  conn.setNoDelay(true);
-  return conn;
-}
-
 /** The Deno runtime. */
 export const denoRuntime: Runtime = {
   name: `deno ${Deno.version.deno}`,
   args: () => [...Deno.args],
   exit: (code) => Deno.exit(code),
-  serve,
   listen,
-  listenDatagram,
   connect,
+  writesCopy: false,
+  onFault: (report) => {
+    reportFault = report;
+    onTlsFault(report);
+    onFault(report);
+  },
+  listenDatagram,
+  openTempFile,
   spawn,
   findExecutable,
   makeTempDir: (prefix) => Deno.makeTempDirSync({ prefix }),
@@ -233,6 +228,7 @@ export const denoRuntime: Runtime = {
   cwd: () => Deno.cwd(),
   cpuCount: () => navigator.hardwareConcurrency,
   pid: () => Deno.pid,
+  rss: () => Deno.memoryUsage().rss,
   execPath: () => Deno.execPath(),
   selfCommand: () => {
     const exec = Deno.execPath();

@@ -1,7 +1,10 @@
 /**
- * The runtime seam: everything uwsgi-edge needs from the host runtime (Deno today, Bun
- * later). Only files in src/runtime/ implement it; the rest of the code receives a
- * `Runtime` and never touches a global runtime API.
+ * The runtime seam: everything uwsgi-edge needs from the host runtime (Deno or Bun). Only
+ * files in src/runtime/ implement it; the rest of the code receives a `Runtime` and never
+ * touches a global runtime API.
+ *
+ * Sockets are event-driven: the engine is told "bytes arrived", "writable again", "peer
+ * closed", and acts through a small synchronous interface. No promise per read or write.
  */
 
 /** Where to listen: a TCP host/port or a unix stream socket path. */
@@ -14,7 +17,7 @@ export type ConnectAddress =
   | { transport: "tcp"; hostname: string; port: number }
   | { transport: "unix"; path: string };
 
-/** The client end of an accepted HTTP request. */
+/** The client end of an accepted connection. */
 export interface Peer {
   /** Textual client address ("127.0.0.1", "::1"); "0.0.0.0" on unix listeners. */
   address: string;
@@ -22,25 +25,93 @@ export interface Peer {
   port: number;
 }
 
-/** A byte stream to a backend; `read` fills the buffer given, `null` means EOF. */
-export interface Conn {
-  read(buffer: Uint8Array): Promise<number | null>;
-  write(bytes: Uint8Array): Promise<number>;
-  close(): void;
+/**
+ * A connected stream socket, as the engine drives it (the method names are Bun's, so a
+ * Bun socket is one as it is).
+ */
+export interface StreamSocket {
+  /**
+   * Sends what the socket takes now of `bytes[offset, offset + length)` (all of `bytes` by
+   * default) and returns how many bytes that was, or -1 once it is closed. Unless the
+   * listener or runtime says writes copy, taken bytes must not be changed afterwards; the
+   * caller keeps the rest and writes it again after the `drain` event.
+   */
+  write(bytes: Uint8Array, offset?: number, length?: number): number;
+  /** Stops `data` events until `resume()`. */
+  pause(): void;
+  resume(): void;
+  /** Sends FIN once everything taken is written; `data` may still arrive. */
+  end(): void;
+  /** Closes at once, discarding unwritten bytes (a reset where the transport has one). */
+  terminate(): void;
 }
 
-/** An accepted client connection. */
-export interface Accepted extends Conn {
+/** What a socket tells its owner. Bytes handed to `data` belong to the owner from then on. */
+export interface StreamEvents {
+  data(bytes: Uint8Array): void;
+  /** The socket takes writes again after one took less than it was given. */
+  drain(): void;
+  /** The peer sent FIN: no more data; writing may go on. */
+  end(): void;
+  /** The socket is closed; `error` tells why when it failed (a reset, a broken pipe). */
+  closed(error?: Error): void;
+}
+
+/** The owner of an outgoing connection. */
+export interface ConnectEvents extends StreamEvents {
+  opened(socket: StreamSocket): void;
+  /** The connection could not be made; `error.code` is the errno name when known. */
+  connectFailed(error: Error & { code?: string }): void;
+}
+
+/** TLS settings of a listener: certificates by server name (SNI) and a default one. */
+export interface TlsConfig {
+  /** PEM certificate chain and key served when no server name matches. */
+  cert: string;
+  key: string;
+  /** Certificates chosen by the client's server name; `*.example.com` matches one label. */
+  contexts: Array<{ serverName: string; cert: string; key: string }>;
+}
+
+/** What an accepted connection is. */
+export interface AcceptInfo {
   peer: Peer;
+  /** The connection came in over TLS. */
+  tls: boolean;
+  /** `write()` copies what it takes before it returns: the caller may reuse its buffer. */
+  writesCopy: boolean;
 }
 
-/** A raw stream listener (the native HTTP/1.1 engine). */
-export interface Listener {
+/**
+ * Called for each accepted connection with its socket; returns the owner of its events.
+ * `h2` listeners hand HTTP/2 connections (ALPN "h2") to `http2` instead.
+ */
+export interface AcceptHandlers {
+  stream(socket: StreamSocket, info: AcceptInfo): StreamEvents;
+  /** HTTP/2 over TLS: Node-style (req, res) pairs from node:http2 (HTTPS listeners only). */
+  http2?: Http2Handler;
+  /** Accepting or serving failed unexpectedly (out of file descriptors, a bug): log it. */
+  failed?(error: Error): void;
+}
+
+/** node:http2's compat request handler, typed loosely (both runtimes provide node:http2). */
+// deno-lint-ignore no-explicit-any
+export type Http2Handler = (request: any, response: any) => void;
+
+/** A running stream listener. */
+export interface StreamListener {
   /** The bound address (with the real port when 0 was asked for). */
   address: ListenAddress;
-  /** The next connection, or null once the listener is closed. */
-  accept(): Promise<Accepted | null>;
+  /** Stops accepting; open connections stay. */
   close(): void;
+}
+
+/** Options of a stream listener. */
+export interface ListenOptions {
+  /** Several processes share the TCP port (SO_REUSEPORT). */
+  reusePort?: boolean;
+  /** TLS (with ALPN h2 and http/1.1). */
+  tls?: TlsConfig;
 }
 
 /** A datagram socket (UDP or unix datagram): subscription packets. */
@@ -49,6 +120,15 @@ export interface DatagramSocket {
   receive(): Promise<Uint8Array | null>;
   /** Sends a datagram to a unix datagram socket path (fan-out to router processes). */
   sendTo(bytes: Uint8Array, path: string): Promise<void>;
+  close(): void;
+}
+
+/** An anonymous temporary file (already unlinked: it disappears when closed or on a crash). */
+export interface TempFile {
+  /** Writes every byte at `position` (synchronously: the page cache makes it a copy). */
+  write(bytes: Uint8Array, position: number): void;
+  /** Reads at `position` into `into`; returns the bytes read. */
+  read(into: Uint8Array, position: number): number;
   close(): void;
 }
 
@@ -72,19 +152,6 @@ export interface ChildProcess {
 /** The signals uwsgi-edge sends or handles. */
 export type Signal = "SIGINT" | "SIGTERM" | "SIGHUP" | "SIGQUIT" | "SIGKILL";
 
-/** Request handler of a listener. */
-export type Handler = (request: Request, peer: Peer) => Response | Promise<Response>;
-
-/** A running listener. */
-export interface Server {
-  /** The bound address (with the real port when 0 was asked for). */
-  address: ListenAddress;
-  /** Stops accepting and waits for in-flight requests. */
-  shutdown(): Promise<void>;
-  /** Resolves when the server has stopped. */
-  finished: Promise<void>;
-}
-
 /** Everything the program needs from its host. */
 export interface Runtime {
   /** Name and version, for --version and logs ("deno 2.9.6"). */
@@ -93,17 +160,26 @@ export interface Runtime {
   args(): string[];
   /** Ends the process. */
   exit(code: number): never;
-  /** Serves HTTP with `handler`; with `tls` (PEM texts) HTTPS, HTTP/2 offered by ALPN. */
-  serve(
+  /** Listens for stream connections; rejects when the address cannot be bound. */
+  listen(
     address: ListenAddress,
-    handler: Handler,
-    tls?: { cert: string; key: string },
-  ): Promise<Server>;
-  /** A raw listener; `reusePort` lets several processes share a TCP port (SO_REUSEPORT). */
-  listen(address: ListenAddress, options?: { reusePort?: boolean }): Listener;
-  /** Starts `command`; throws Error with "not found" in its message when it is missing. */
+    handlers: AcceptHandlers,
+    options?: ListenOptions,
+  ): Promise<StreamListener>;
+  /** Starts connecting; the outcome arrives as `opened` or `connectFailed` on `owner`. */
+  connect(address: ConnectAddress, owner: ConnectEvents): void;
+  /** `write()` on connected (and plain accepted) sockets copies before it returns. */
+  writesCopy: boolean;
+  /**
+   * Where errors thrown by socket event owners go (bugs: they carry their stack); the
+   * socket is then closed and serving goes on.
+   */
+  onFault(report: (error: Error) => void): void;
   /** Binds a UDP (`tcp` address kind: host and port) or unix datagram socket. */
   listenDatagram(address: ListenAddress): DatagramSocket;
+  /** Opens an anonymous temporary file in `dir`. Throws when it cannot. */
+  openTempFile(dir: string): TempFile;
+  /** Starts `command`; throws Error with "not found" in its message when it is missing. */
   spawn(
     command: string,
     args: string[],
@@ -114,13 +190,14 @@ export interface Runtime {
   makeTempDir(prefix: string): string;
   writeTextFile(path: string, text: string): void;
   removePath(path: string): void;
-  connect(address: ConnectAddress): Promise<Conn>;
   readTextFile(path: string): string;
   env(): Record<string, string>;
   hostname(): string;
   cwd(): string;
   cpuCount(): number;
   pid(): number;
+  /** Resident memory of this process, in bytes. */
+  rss(): number;
   /** Absolute path of the running executable. */
   execPath(): string;
   /** How to start this same program again (router processes): command and leading args. */

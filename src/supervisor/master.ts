@@ -7,11 +7,9 @@ import { StaticPool } from "../balancer/static_pool.ts";
 import { formatAddress } from "../config/address.ts";
 import { ConfigError } from "../config/errors.ts";
 import type { Config, Loaded, NodeConfig } from "../config/load.ts";
-import { IdleSweeper } from "../http/idle_sweeper.ts";
 import type { Logger } from "../log.ts";
 import type { ChildProcess, ConnectAddress, Runtime, Signal } from "../runtime/types.ts";
 import { VERSION } from "../version.ts";
-import { InFlight } from "./in_flight.ts";
 import { RestartPolicy } from "./restart_policy.ts";
 import { type Routers, startRouters } from "./routers.ts";
 import { startStats, startSubscriptions, type Subscriptions } from "./subscriptions.ts";
@@ -44,11 +42,35 @@ function unixNode(path: string): NodeConfig {
   return { spec: path, address: { transport: "unix", path } };
 }
 
+/**
+ * Requests at once per node: `http-node-max-inflight`, else in embedded mode twice the
+ * workers' concurrency (processes x threads: one served, one waiting in uWSGI's queue).
+ */
+export function nodeLimit(loaded: Loaded): number {
+  if (loaded.config.nodeMaxInflight > 0) return loaded.config.nodeMaxInflight;
+  if (!loaded.embedded) return 0;
+  const last = (names: string[]) => {
+    const entry = loaded.appEntries.filter((e) => names.includes(e.key)).at(-1);
+    const n = parseInt(entry?.value ?? "", 10);
+    return Number.isFinite(n) && n > 0 ? n : 1;
+  };
+  return 2 * last(["processes", "workers"]) * last(["threads"]);
+}
+
+/** Resolves true once `address` has no request in flight, false after `timeoutMs`. */
+async function idle(routers: Routers, address: ConnectAddress, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (routers.engine.dispatcher.inflight(address) > 0) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
+}
+
 /** Everything a running edge holds, for the signal handlers. */
 interface Running {
   config: Config;
   pool: StaticPool<NodeConfig>;
-  inFlight: InFlight;
   workers: WorkerPool | undefined;
   routers: Routers | undefined;
   children: RouterChildren | undefined;
@@ -102,17 +124,15 @@ export async function runMaster(
     logger.info(`node ${formatAddress(node.address)} (http-fallback)`);
   }
 
-  const inFlight = new InFlight();
   const pool = new StaticPool(
     nodes.map((n) => ({ node: n, name: n.spec })),
     config.gracetime * 1000,
     runtime.now,
   );
-  const sweeper = new IdleSweeper(runtime.now);
+  dir ??= runtime.makeTempDir("uwsgi-edge-");
   const running: Running = {
     config,
     pool,
-    inFlight,
     workers,
     routers: undefined,
     children: undefined,
@@ -122,10 +142,6 @@ export async function runMaster(
     closers: [],
   };
   try {
-    if (config.processes > 1) {
-      dir ??= runtime.makeTempDir("uwsgi-edge-");
-      running.dir = dir;
-    }
     if (config.subscriptionServer) {
       let forward: ((bytes: Uint8Array) => void) | undefined;
       if (config.processes > 1) {
@@ -151,7 +167,7 @@ export async function runMaster(
       logger.info(`subscription server on ${config.subscriptionServerSpec}`);
     }
     if (config.stats) {
-      const stats = startStats(config.stats, runtime, logger, {
+      const stats = await startStats(config.stats, runtime, logger, {
         config,
         pool,
         registry: running.subscriptions?.registry,
@@ -174,12 +190,11 @@ export async function runMaster(
         {
           config,
           pool,
-          // in-flight counting serves reloads of embedded workers only
-          connect: workers ? inFlight.wrap(runtime.connect) : runtime.connect,
           logger,
-          sweeper,
           runtime,
           registry: running.subscriptions?.registry,
+          tempDir: dir,
+          nodeLimit: nodeLimit(loaded),
         },
         false,
       );
@@ -215,7 +230,7 @@ export async function runMaster(
       await running.children?.kill();
       await running.workers?.kill();
       for (const close of running.closers) await close();
-      sweeper.close();
+      running.routers?.engine.close();
       if (running.dir) runtime.removePath(running.dir);
       logger.flush();
       return EXIT_OK;
@@ -225,7 +240,6 @@ export async function runMaster(
     else logger.info(`${event}: graceful shutdown, finishing in-flight requests`);
     await shutdown(running, config.reloadMercy * 1000, logger);
     for (const close of running.closers) await close();
-    sweeper.close();
     if (running.dir) runtime.removePath(running.dir);
     logger.info("goodbye");
     logger.flush();
@@ -269,6 +283,7 @@ async function shutdown(running: Running, mercyMs: number, logger: Logger): Prom
     logger.warn(
       `in-flight requests still running after reload-mercy (${mercyMs / 1000} s): stopping anyway`,
     );
+    running.routers?.engine.close();
   }
   clearTimeout(timer);
   await running.workers?.stop(5000);
@@ -331,7 +346,7 @@ async function reload(
     await running.children.switchPool(next.socketPath, mercyMs);
   } else {
     running.pool.replace([{ node: unixNode(next.socketPath), name: next.socketPath }]);
-    if (!(await running.inFlight.idle(oldAddress, mercyMs))) {
+    if (running.routers && !(await idle(running.routers, oldAddress, mercyMs))) {
       logger.warn("SIGHUP: old workers still busy after reload-mercy: stopping them anyway");
     }
   }
@@ -491,8 +506,6 @@ export async function runRouterChild(
     config.gracetime * 1000,
     runtime.now,
   );
-  const inFlight = new InFlight();
-  const sweeper = new IdleSweeper(runtime.now);
   let routers: Routers;
   let subscriptions: Subscriptions | undefined;
   try {
@@ -509,11 +522,11 @@ export async function runRouterChild(
       {
         config,
         pool,
-        connect: socket ? inFlight.wrap(runtime.connect) : runtime.connect,
         logger,
-        sweeper,
         runtime,
         registry: subscriptions?.registry,
+        tempDir: poolFile.slice(0, poolFile.lastIndexOf("/")) || runtime.makeTempDir("uwsgi-edge-"),
+        nodeLimit: nodeLimit(loaded),
       },
       true,
     );
@@ -532,7 +545,7 @@ export async function runRouterChild(
       const old = socket;
       socket = next;
       pool.replace([{ node: unixNode(next), name: next }]);
-      await inFlight.idle({ transport: "unix", path: old }, config.reloadMercy * 1000);
+      await idle(routers, { transport: "unix", path: old }, config.reloadMercy * 1000);
       const dir = poolFile.slice(0, poolFile.lastIndexOf("/"));
       runtime.writeTextFile(
         `${dir}/drained-${runtime.pid()}-${next.slice(next.lastIndexOf("/") + 1)}`,
@@ -541,9 +554,8 @@ export async function runRouterChild(
       continue;
     }
     if (signal !== "SIGQUIT") await routers.stop();
+    routers.engine.close();
     await subscriptions?.close();
-
-    sweeper.close();
     logger.flush();
     return EXIT_OK;
   }

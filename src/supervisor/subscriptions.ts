@@ -5,10 +5,9 @@ import type { StaticPool } from "../balancer/static_pool.ts";
 import { wlrc } from "../balancer/wlrc.ts";
 import { wrr } from "../balancer/wrr.ts";
 import { formatAddress } from "../config/address.ts";
-import { writeAll } from "../http/conn_hooks.ts";
 import type { Config, NodeConfig } from "../config/load.ts";
 import type { Logger } from "../log.ts";
-import type { ListenAddress, Runtime } from "../runtime/types.ts";
+import type { ListenAddress, Runtime, StreamEvents, StreamSocket } from "../runtime/types.ts";
 import { Registry } from "../subscription/registry.ts";
 import { SubscriptionServer } from "../subscription/server.ts";
 import { statsDocument } from "../subscription/stats.ts";
@@ -65,21 +64,18 @@ export function startSubscriptions(
 }
 
 /** Serves the stats document: every connection gets it once, then is closed. */
-export function startStats(
+export async function startStats(
   address: ListenAddress,
   runtime: Runtime,
   logger: Logger,
   sources: { config: Config; pool: StaticPool<NodeConfig>; registry: Registry | undefined },
-): { close(): void } {
-  const listener = runtime.listen(address);
+): Promise<{ close(): void }> {
   const sockets = [
     ...sources.config.listeners.map((l) => l.spec),
     ...(sources.config.subscriptionServerSpec ? [sources.config.subscriptionServerSpec] : []),
   ];
-  (async () => {
-    while (true) {
-      const conn = await listener.accept().catch(() => null);
-      if (conn === null) return;
+  const listener = await runtime.listen(address, {
+    stream: (socket) => {
       const text = statsDocument({
         version: `${VERSION}-uwsgi-edge`,
         pid: runtime.pid(),
@@ -90,10 +86,22 @@ export function startStats(
         activeSessions: 0,
         now: runtime.now,
       });
-      const bytes = new TextEncoder().encode(text);
-      writeAll(conn, bytes).catch(() => {}).finally(() => conn.close());
-    }
-  })();
+      return sendAndClose(socket, new TextEncoder().encode(text));
+    },
+  });
   logger.info(`stats server on ${formatAddress(address)}`);
   return { close: () => listener.close() };
+}
+
+/** Writes `bytes` to `socket`, then closes it; what the peer sends is ignored. */
+export function sendAndClose(socket: StreamSocket, bytes: Uint8Array): StreamEvents {
+  let rest = bytes;
+  const push = () => {
+    const n = socket.write(rest);
+    if (n < 0) return;
+    rest = rest.subarray(n);
+    if (rest.length === 0) socket.end();
+  };
+  push();
+  return { data: () => {}, drain: push, end: () => {}, closed: () => {} };
 }

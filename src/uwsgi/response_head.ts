@@ -1,37 +1,137 @@
 /**
- * The backend's response head: a raw HTTP/1.x status line and headers (spec §1.4). The
- * body that follows streams until the backend closes.
+ * The backend's response head: a raw HTTP/1.x status line and headers (spec §1.4), or a
+ * CGI-style head with a `Status:` header. Parsed in one pass; header fields stay offsets
+ * into the bytes so the client's head can be copied from them. Whatever could be relayed
+ * ambiguously (bare CR, NUL, a space before ":", folded lines, conflicting lengths) is a
+ * SyntaxError: the edge answers 502 and never relays it.
  */
 
 /** Longest response head accepted from a backend. */
 export const MAX_RESPONSE_HEAD = 65536;
+/** Most header fields taken from a backend. */
+export const MAX_RESPONSE_FIELDS = 512;
+
+/** Offsets of the last parsed head's fields: name [4i, 4i+1), value [4i+2, 4i+3). */
+export const RESPONSE_FIELDS = new Int32Array(MAX_RESPONSE_FIELDS * 4);
+/** Role of each field (a bit set of the constants below; 0 = relay as it is). */
+export const RESPONSE_ROLES = new Uint8Array(MAX_RESPONSE_FIELDS);
+
+/** Hop-by-hop and framing fields: the edge frames responses itself. */
+export const ROLE_HOP = 1;
+export const ROLE_CONTENT_LENGTH = 2;
+/** uWSGI-Encoding, Vary, Content-Encoding: acted on by http-auto-gzip. */
+export const ROLE_GZIP_CONTROL = 4;
+/** X-Accel-*: instructions to the proxy, never relayed (as nginx). */
+export const ROLE_ACCEL = 8;
 
 /** A parsed response head. */
-export interface ResponseHead {
-  status: number;
-  reason: string;
-  /** Header lines in order, names as sent. */
-  headers: Array<[string, string]>;
-  /** Offset of the first body byte in the buffer parsed. */
-  bodyStart: number;
+export class ResponseHead {
+  status = 200;
+  /** The reason phrase's bytes: [reasonStart, reasonEnd) of `bytes` (CGI heads: `reason`). */
+  reasonStart = 0;
+  reasonEnd = 0;
+  /** The reason of a CGI `Status:` header (status-line reasons stay bytes). */
+  cgiReason: string | undefined;
+  /** Number of fields in RESPONSE_FIELDS. */
+  count = 0;
+  /** Offset of the first body byte. */
+  bodyStart = 0;
+  /** Content-Length; -1 when absent (or dropped for Transfer-Encoding). */
+  contentLength = -1;
+  chunked = false;
+  connectionClose = false;
+  /** `uWSGI-Encoding: gzip`. */
+  uwsgiGzip = false;
+  contentEncoding = false;
+  /** Vary values, joined. */
+  vary: string | undefined;
+  hasDate = false;
+  /** Content-Type is text/event-stream: flushed as it comes, never buffered. */
+  eventStream = false;
+  /** `X-Accel-Buffering: no`. */
+  noBuffering = false;
+
+  constructor(readonly bytes: Uint8Array) {}
 }
 
 const CR = 13;
 const LF = 10;
+const SP = 32;
+const HTAB = 9;
 
-/** Index just past the blank line ending the head in `bytes[0..length)`, or -1. */
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {
+  TCHAR[c.charCodeAt(0)] = 1;
+}
+
+/** Index just past the blank line ending the head in `bytes[0, length)`, or -1. */
 function headEnd(bytes: Uint8Array, length: number): number {
-  for (let i = 0; i < length; i++) {
-    if (bytes[i] !== LF) continue;
-    if (bytes[i + 1] === LF && i + 1 < length) return i + 2;
-    if (bytes[i + 1] === CR && bytes[i + 2] === LF && i + 2 < length) return i + 3;
+  let i = 0;
+  while (i < length) {
+    i = bytes.indexOf(LF, i);
+    if (i < 0 || i >= length) return -1;
+    if (i + 1 < length && bytes[i + 1] === LF) return i + 2;
+    if (i + 2 < length && bytes[i + 1] === CR && bytes[i + 2] === LF) return i + 3;
+    i++;
   }
   return -1;
 }
 
+function text(bytes: Uint8Array, start: number, end: number): string {
+  let out = "";
+  for (let i = start; i < end; i++) out += String.fromCharCode(bytes[i]!);
+  return out;
+}
+
+function lowerEquals(bytes: Uint8Array, start: number, end: number, name: string): boolean {
+  if (end - start !== name.length) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = bytes[start + i]!;
+    if ((c >= 65 && c <= 90 ? c | 0x20 : c) !== name.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** Offset after the line ending at `at`. */
+function nextLine(bytes: Uint8Array, at: number): number {
+  if (bytes[at] === LF) return at + 1;
+  if (bytes[at + 1] === LF) return at + 2;
+  throw new SyntaxError("A bare CR in the response head");
+}
+
+/** Reads "HTTP/d.d SSS reason"; returns the offset after it, or -1 if it is not one. */
+function statusLine(head: ResponseHead, end: number): number {
+  const b = head.bytes;
+  if (!(b[0] === 72 && b[1] === 84 && b[2] === 84 && b[3] === 80 && b[4] === 47)) return -1;
+  let i = 5;
+  while (i < end && b[i] !== SP && b[i] !== CR && b[i] !== LF) i++;
+  if (b[i] !== SP) throw new SyntaxError("The response status line is malformed");
+  const s = i + 1;
+  const d0 = b[s]! - 48, d1 = b[s + 1]! - 48, d2 = b[s + 2]! - 48;
+  if (d0 < 0 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) {
+    throw new SyntaxError("The response status line is malformed");
+  }
+  head.status = d0 * 100 + d1 * 10 + d2;
+  i = s + 3;
+  if (b[i] !== SP && b[i] !== CR && b[i] !== LF) {
+    throw new SyntaxError("The response status line is malformed");
+  }
+  const reasonStart = b[i] === SP ? i + 1 : i;
+  i = reasonStart;
+  while (b[i] !== CR && b[i] !== LF) {
+    if ((b[i]! < SP && b[i] !== HTAB) || b[i] === 0x7f) {
+      throw new SyntaxError("A control byte in the response status line");
+    }
+    i++;
+  }
+  head.reasonStart = reasonStart;
+  head.reasonEnd = i;
+  return nextLine(b, i);
+}
+
 /**
- * Parses the head in `bytes[0..length)`; null while it is incomplete. Throws RangeError
- * when it is too long and SyntaxError when it is not an HTTP response head.
+ * Parses the head in `bytes[0, length)`; null while it is incomplete. Throws RangeError
+ * when it is too long and SyntaxError when it is not a well-formed HTTP response head.
  */
 export function parseResponseHead(bytes: Uint8Array, length: number): ResponseHead | null {
   const end = headEnd(bytes, length);
@@ -39,63 +139,203 @@ export function parseResponseHead(bytes: Uint8Array, length: number): ResponseHe
     if (length >= MAX_RESPONSE_HEAD) {
       throw new RangeError(`The response head is longer than ${MAX_RESPONSE_HEAD} bytes`);
     }
-    if (length >= 5 && !startsWithHttp(bytes) && !startsWithStatus(bytes)) {
+    if (length >= 5 && !plausibleStart(bytes)) {
       throw new SyntaxError("The response does not start with an HTTP status line");
     }
     return null;
   }
-  let text = "";
-  for (let i = 0; i < end; i += 8192) {
-    text += String.fromCharCode(...bytes.subarray(i, Math.min(end, i + 8192)));
-  }
-  const lines = text.split(/\r?\n/);
-  const first = lines[0]!;
-  let status: number;
-  let reason: string;
-  const headers: Array<[string, string]> = [];
-  let from = 1;
-  const statusLine = /^HTTP\/\d\.\d (\d{3})(?: (.*))?$/.exec(first);
-  if (statusLine) {
-    status = Number(statusLine[1]);
-    reason = statusLine[2] ?? "";
-  } else {
-    // CGI-style "Status: 200 OK" head (backend `cgi-mode`)
-    from = 0;
-    status = 200;
-    reason = "OK";
-  }
-  for (let i = from; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line === "") continue;
-    const colon = line.indexOf(":");
-    if (colon <= 0) throw new SyntaxError(`A response header line has no name: "${line}"`);
-    const name = line.slice(0, colon).trim();
-    const value = line.slice(colon + 1).trim();
-    if (!statusLine && name.toLowerCase() === "status") {
-      const m = /^(\d{3})(?: (.*))?$/.exec(value);
-      if (!m) throw new SyntaxError(`A CGI Status header is malformed: "${value}"`);
-      status = Number(m[1]);
-      reason = m[2] ?? "";
+  const head = new ResponseHead(bytes);
+  let i = statusLine(head, end);
+  const cgi = i < 0;
+  let status = false;
+  if (cgi) i = 0;
+  let count = 0;
+  while (i < end) {
+    if (bytes[i] === CR || bytes[i] === LF) break;
+    if (bytes[i] === SP || bytes[i] === HTAB) {
+      throw new SyntaxError("A folded line in the response head");
+    }
+    const nameStart = i;
+    while (TCHAR[bytes[i]!] === 1) i++;
+    const nameEnd = i;
+    if (nameEnd === nameStart || bytes[i] !== 58) {
+      throw new SyntaxError(
+        `A response header line is malformed: "${text(bytes, nameStart, Math.min(i + 1, end))}"`,
+      );
+    }
+    i++;
+    while (bytes[i] === SP || bytes[i] === HTAB) i++;
+    const valueStart = i;
+    let c = bytes[i]!;
+    while (c !== LF && c !== CR) {
+      if ((c < SP && c !== HTAB) || c === 0x7f) {
+        throw new SyntaxError(`A control byte (${c}) in a response header`);
+      }
+      c = bytes[++i]!;
+    }
+    let valueEnd = i;
+    while (valueEnd > valueStart && (bytes[valueEnd - 1] === SP || bytes[valueEnd - 1] === HTAB)) {
+      valueEnd--;
+    }
+    i = nextLine(bytes, i);
+    if (cgi && lowerEquals(bytes, nameStart, nameEnd, "status")) {
+      cgiStatus(head, text(bytes, valueStart, valueEnd));
+      status = true;
       continue;
     }
-    headers.push([name, value]);
+    if (count === MAX_RESPONSE_FIELDS) {
+      throw new RangeError(`More than ${MAX_RESPONSE_FIELDS} response header fields`);
+    }
+    const role = fieldRole(head, bytes, nameStart, nameEnd, valueStart, valueEnd);
+    const f = count * 4;
+    RESPONSE_FIELDS[f] = nameStart;
+    RESPONSE_FIELDS[f + 1] = nameEnd;
+    RESPONSE_FIELDS[f + 2] = valueStart;
+    RESPONSE_FIELDS[f + 3] = valueEnd;
+    RESPONSE_ROLES[count++] = role;
   }
-  if (!statusLine && !lines.some((l) => /^status:/i.test(l))) {
-    throw new SyntaxError(`The response status line is malformed: "${first.slice(0, 80)}"`);
+  if (cgi && !status) {
+    throw new SyntaxError(
+      `The response status line is malformed: "${text(bytes, 0, Math.min(end, 80)).trim()}"`,
+    );
   }
-  return { status, reason, headers, bodyStart: end };
+  head.count = count;
+  head.bodyStart = end;
+  // RFC 9112 §6.3: with both, Transfer-Encoding wins and Content-Length is dropped
+  if (head.chunked) head.contentLength = -1;
+  return head;
 }
 
-function startsWithHttp(bytes: Uint8Array): boolean {
-  return bytes[0] === 72 && bytes[1] === 84 && bytes[2] === 84 && bytes[3] === 80 &&
-    bytes[4] === 47;
+function cgiStatus(head: ResponseHead, value: string): void {
+  const m = /^(\d{3})(?: (.*))?$/.exec(value);
+  if (!m) throw new SyntaxError(`A CGI Status header is malformed: "${value}"`);
+  head.status = Number(m[1]);
+  head.cgiReason = m[2] ?? "";
 }
 
-function startsWithStatus(bytes: Uint8Array): boolean {
-  // CGI heads may start with any header; only reject bytes that cannot be a header name
-  for (let i = 0; i < 5; i++) {
-    const c = bytes[i]!;
-    if (c <= 32 || c >= 127) return false;
+/**
+ * Reads a Content-Length value (a list of equal numbers counts as one); a repeated field
+ * must agree with the first. Differing or malformed values are refused.
+ */
+function contentLength(head: ResponseHead, b: Uint8Array, start: number, end: number): void {
+  let i = start;
+  while (i < end) {
+    let n = 0;
+    const digits = i;
+    while (i < end && b[i]! >= 48 && b[i]! <= 57) n = n * 10 + b[i++]! - 48;
+    if (i === digits || i - digits > 15) {
+      throw new SyntaxError(`An invalid Content-Length "${text(b, start, end)}"`);
+    }
+    if (head.contentLength >= 0 && head.contentLength !== n) {
+      throw new SyntaxError(`Conflicting Content-Length values "${text(b, start, end)}"`);
+    }
+    head.contentLength = n;
+    while (i < end && (b[i] === SP || b[i] === HTAB)) i++;
+    if (i < end && b[i++] !== 44) {
+      throw new SyntaxError(`An invalid Content-Length "${text(b, start, end)}"`);
+    }
+    while (i < end && (b[i] === SP || b[i] === HTAB)) i++;
+  }
+}
+
+/** `b[start, end)` starts with `prefix` (lower case ASCII), ignoring case. */
+function startsLower(b: Uint8Array, start: number, end: number, prefix: string): boolean {
+  if (end - start < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) {
+    const c = b[start + i]!;
+    if ((c >= 65 && c <= 90 ? c | 0x20 : c) !== prefix.charCodeAt(i)) return false;
   }
   return true;
+}
+
+/** The value is exactly `word` (lower case ASCII), ignoring case. */
+function valueIs(b: Uint8Array, start: number, end: number, word: string): boolean {
+  return end - start === word.length && startsLower(b, start, end, word);
+}
+
+/** What the edge does with a field, and the facts it learns from it. */
+function fieldRole(
+  head: ResponseHead,
+  b: Uint8Array,
+  ns: number,
+  ne: number,
+  vs: number,
+  ve: number,
+): number {
+  switch (ne - ns) {
+    case 2:
+      return lowerEquals(b, ns, ne, "te") ? ROLE_HOP : 0;
+    case 4:
+      if (lowerEquals(b, ns, ne, "vary")) {
+        const value = text(b, vs, ve);
+        head.vary = head.vary === undefined ? value : `${head.vary}, ${value}`;
+        return ROLE_GZIP_CONTROL;
+      }
+      if (lowerEquals(b, ns, ne, "date")) head.hasDate = true;
+      return 0;
+    case 7:
+      if (lowerEquals(b, ns, ne, "upgrade")) return ROLE_HOP;
+      return lowerEquals(b, ns, ne, "trailer") ? ROLE_HOP : 0;
+    case 10:
+      if (lowerEquals(b, ns, ne, "connection")) {
+        if (/(^|,)\s*close\s*(,|$)/i.test(text(b, vs, ve))) head.connectionClose = true;
+        return ROLE_HOP;
+      }
+      return lowerEquals(b, ns, ne, "keep-alive") ? ROLE_HOP : 0;
+    case 12:
+      if (lowerEquals(b, ns, ne, "content-type") && startsLower(b, vs, ve, "text/event-stream")) {
+        const next = b[vs + 17];
+        head.eventStream = vs + 17 === ve || next === 59 || next === SP || next === HTAB;
+      }
+      return 0;
+    case 14:
+      if (lowerEquals(b, ns, ne, "content-length")) {
+        contentLength(head, b, vs, ve);
+        return ROLE_CONTENT_LENGTH;
+      }
+      if (lowerEquals(b, ns, ne, "uwsgi-encoding")) {
+        head.uwsgiGzip = valueIs(b, vs, ve, "gzip");
+        return ROLE_GZIP_CONTROL;
+      }
+      return 0;
+    case 16:
+      if (lowerEquals(b, ns, ne, "content-encoding")) {
+        head.contentEncoding = true;
+        return ROLE_GZIP_CONTROL;
+      }
+      return lowerEquals(b, ns, ne, "proxy-connection") ? ROLE_HOP : 0;
+    case 17:
+      if (lowerEquals(b, ns, ne, "transfer-encoding")) {
+        if (/chunked/i.test(text(b, vs, ve))) head.chunked = true;
+        return ROLE_HOP;
+      }
+      return lowerEquals(b, ns, ne, "x-accel-buffering") ? accel(head, b, vs, ve) : 0;
+    default:
+      return 0;
+  }
+}
+
+function accel(head: ResponseHead, b: Uint8Array, vs: number, ve: number): number {
+  head.noBuffering = valueIs(b, vs, ve, "no");
+  return ROLE_ACCEL;
+}
+
+function plausibleStart(bytes: Uint8Array): boolean {
+  if (bytes[0] === 72 && bytes[1] === 84 && bytes[2] === 84 && bytes[3] === 80) return true;
+  // CGI heads may start with any header; only bytes that cannot be a header name fail
+  for (let i = 0; i < 5; i++) if (TCHAR[bytes[i]!] !== 1 && bytes[i] !== 58) return false;
+  return true;
+}
+
+/** The fields of `head` as name/value strings (HTTP/2 responses, tests). */
+export function responseHeaders(head: ResponseHead): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i < head.count; i++) {
+    const f = i * 4;
+    out.push([
+      text(head.bytes, RESPONSE_FIELDS[f]!, RESPONSE_FIELDS[f + 1]!),
+      text(head.bytes, RESPONSE_FIELDS[f + 2]!, RESPONSE_FIELDS[f + 3]!),
+    ]);
+  }
+  return out;
 }

@@ -123,8 +123,8 @@ Deno.test("readConfig() names a missing ini file", () => {
 
 Deno.test("readConfig() refuses options it does not implement, saying so", () => {
   configError(
-    ["--http-websockets"],
-    'Cannot use option "http-websockets" (command line) as raw-mode proxying (websockets) is not available in this version of uwsgi-edge: current value is ""',
+    ["--http-raw-body"],
+    'Cannot use option "http-raw-body" (command line) as raw-mode request bodies is not available in this version of uwsgi-edge: current value is ""',
   );
 });
 

@@ -1,0 +1,203 @@
+/**
+ * The client's response head for a backend's head, and how the body is framed towards the
+ * client (spec §2.6-2.7, §11 #9, #11, #20). Header lines are copied byte for byte from the
+ * backend's head; only hop-by-hop and framing fields are dropped and the edge's own added.
+ */
+import { SCRATCH } from "./scratch.ts";
+import {
+  RESPONSE_FIELDS,
+  RESPONSE_ROLES,
+  type ResponseHead,
+  ROLE_ACCEL,
+  ROLE_CONTENT_LENGTH,
+  ROLE_GZIP_CONTROL,
+  ROLE_HOP,
+} from "../uwsgi/response_head.ts";
+
+/** How the body travels to the client. */
+export type ClientFraming =
+  /** no body at all (HEAD, 1xx, 204, 304) */
+  | "none"
+  /** exactly Content-Length bytes, as the backend framed them */
+  | "length"
+  /** chunked by the edge (sizeless or chunked backend bodies, HTTP/1.1 clients) */
+  | "chunk"
+  /** a sizeless body ended by closing the connection */
+  | "close";
+
+/** What the request side contributes to the decision. */
+export interface ClientSide {
+  /** The request was HEAD: no body goes out whatever the head says. */
+  headOnly: boolean;
+  /** The client spoke HTTP/1.1. */
+  http11: boolean;
+  /** The connection may stay open after this response (as far as the request goes). */
+  keepAlive: boolean;
+  /** `add-header` lines, encoded ("Name: value\r\n" each). */
+  addHeaders: Uint8Array;
+  /** More lines of the edge (X-Request-Id, ...), encoded; empty when none. */
+  extra: Uint8Array;
+  /** The Date line to add when the backend sent none. */
+  date: Uint8Array;
+  /** `http-auto-gzip` is on. */
+  autoGzip: boolean;
+  /** The client's Accept-Encoding accepts gzip. */
+  acceptsGzip: boolean;
+}
+
+/** The head (at HEAD_OUT[0, headLength)) and how to send the body. */
+export interface ClientResponse {
+  headLength: number;
+  framing: ClientFraming;
+  /** Body bytes announced by Content-Length (framing "length"). */
+  contentLength: number;
+  /** The connection stays open after the body. */
+  keepAlive: boolean;
+  /** The body is gzipped by the edge; framing is "chunk" or "close". */
+  gzip: boolean;
+}
+
+/** Where `clientHead()` writes (the shared scratch buffer); read it before the next call. */
+export let HEAD_OUT = SCRATCH;
+let at = 0;
+
+function ascii(text: string): void {
+  for (let i = 0; i < text.length; i++) HEAD_OUT[at + i] = text.charCodeAt(i);
+  at += text.length;
+}
+
+function bytes(source: Uint8Array, start: number, end: number): void {
+  const n = end - start;
+  if (n <= 128) {
+    for (let i = 0; i < n; i++) HEAD_OUT[at + i] = source[start + i]!;
+  } else {
+    HEAD_OUT.set(source.subarray(start, end), at);
+  }
+  at += n;
+}
+
+/** Bytes of a byte string. */
+export function latin1(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
+
+/** "HTTP/1.1 " + the backend's status code and reason ("Unknown" when it had none). */
+function statusLine(backend: ResponseHead): void {
+  ascii("HTTP/1.1 ");
+  if (backend.cgiReason !== undefined || backend.reasonEnd === backend.reasonStart) {
+    ascii(`${backend.status} ${backend.cgiReason || "Unknown"}\r\n`);
+    return;
+  }
+  ascii(String(backend.status));
+  HEAD_OUT[at++] = 32;
+  bytes(backend.bytes, backend.reasonStart, backend.reasonEnd);
+  HEAD_OUT[at++] = 13;
+  HEAD_OUT[at++] = 10;
+}
+
+/** Decides the framing of a response. */
+function framingOf(backend: ResponseHead, client: ClientSide): ClientFraming {
+  const status = backend.status;
+  if (client.headOnly || status < 200 || status === 204 || status === 304) return "none";
+  if (backend.contentLength >= 0) return "length";
+  return client.http11 && client.keepAlive ? "chunk" : "close";
+}
+
+/** Builds the client's head for a backend head into HEAD_OUT. */
+export function clientHead(backend: ResponseHead, client: ClientSide): ClientResponse {
+  const room = backend.bodyStart + client.addHeaders.length + client.extra.length + 512;
+  HEAD_OUT = room > SCRATCH.length ? new Uint8Array(room) : SCRATCH;
+  at = 0;
+  statusLine(backend);
+  const src = backend.bytes;
+  // gzip-eligible: marked by the app, not sized, not encoded already (spec §2.8)
+  const eligible = client.autoGzip && backend.uwsgiGzip && backend.contentLength < 0 &&
+    !backend.chunked && !backend.contentEncoding && backend.status >= 200 &&
+    backend.status !== 204 && backend.status !== 304;
+  const framing = framingOf(backend, client);
+  const gzip = eligible && client.acceptsGzip && (framing === "chunk" || framing === "close");
+  for (let i = 0; i < backend.count; i++) {
+    const role = RESPONSE_ROLES[i]!;
+    if ((role & (ROLE_HOP | ROLE_ACCEL)) !== 0) continue;
+    // uWSGI-Encoding is an instruction to the router: acted on here, never forwarded
+    if (client.autoGzip && (role & ROLE_GZIP_CONTROL) !== 0) {
+      if (!isContentEncoding(src, i)) continue;
+    }
+    if (role === ROLE_CONTENT_LENGTH && backend.chunked) continue;
+    const f = i * 4;
+    bytes(src, RESPONSE_FIELDS[f]!, RESPONSE_FIELDS[f + 1]!);
+    HEAD_OUT[at++] = 58;
+    HEAD_OUT[at++] = 32;
+    bytes(src, RESPONSE_FIELDS[f + 2]!, RESPONSE_FIELDS[f + 3]!);
+    HEAD_OUT[at++] = 13;
+    HEAD_OUT[at++] = 10;
+  }
+  if (client.autoGzip) {
+    let vary = backend.vary;
+    if (eligible && !/(^|,)\s*(accept-encoding|\*)\s*(,|$)/i.test(vary ?? "")) {
+      vary = vary === undefined ? "Accept-Encoding" : `${vary}, Accept-Encoding`;
+    }
+    if (vary !== undefined) ascii(`Vary: ${vary}\r\n`);
+    if (gzip) ascii("Content-Encoding: gzip\r\n");
+  }
+  if (!backend.hasDate) bytes(client.date, 0, client.date.length);
+  bytes(client.addHeaders, 0, client.addHeaders.length);
+  bytes(client.extra, 0, client.extra.length);
+  const keepAlive = client.keepAlive && !backend.connectionClose && framing !== "close";
+  if (framing === "chunk") ascii("Transfer-Encoding: chunked\r\n");
+  if (!keepAlive) ascii("Connection: close\r\n");
+  else if (!client.http11) ascii("Connection: keep-alive\r\n");
+  HEAD_OUT[at++] = 13;
+  HEAD_OUT[at++] = 10;
+  return {
+    headLength: at,
+    framing,
+    contentLength: Math.max(0, backend.contentLength),
+    keepAlive,
+    gzip,
+  };
+}
+
+/** Field i is Content-Encoding (kept) rather than uWSGI-Encoding or Vary (rewritten). */
+function isContentEncoding(src: Uint8Array, i: number): boolean {
+  const start = RESPONSE_FIELDS[i * 4]!;
+  return RESPONSE_FIELDS[i * 4 + 1]! - start === 16 && (src[start]! | 0x20) === 99;
+}
+
+/** The head as its own bytes (error pages, tests). */
+export function headBytes(response: ClientResponse): Uint8Array {
+  return HEAD_OUT.slice(0, response.headLength);
+}
+
+/** Reason phrases of the statuses the edge produces itself. */
+export const STATUS_TEXT: Record<number, string> = {
+  400: "Bad Request",
+  408: "Request Timeout",
+  413: "Content Too Large",
+  417: "Expectation Failed",
+  431: "Request Header Fields Too Large",
+  499: "Client Closed Request",
+  501: "Not Implemented",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+  505: "HTTP Version Not Supported",
+};
+
+/** A small plain-text error response of the edge itself. */
+export function errorResponse(
+  status: number,
+  keepAlive: boolean,
+  extra = "",
+): Uint8Array {
+  const reason = STATUS_TEXT[status] ?? "Error";
+  const body = `${status} ${reason}\n`;
+  return latin1(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+      `Content-Length: ${body.length}\r\n${extra}${
+        keepAlive ? "" : "Connection: close\r\n"
+      }\r\n${body}`,
+  );
+}

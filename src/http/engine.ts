@@ -1,0 +1,152 @@
+/**
+ * The HTTP engine of one router process: its listeners, their connections, the
+ * dispatcher and the shared timers. Listeners turn accepted sockets into
+ * ClientConnections (HTTP/1.x) or HTTP/2 streams (HTTPS, by ALPN).
+ */
+import type { StaticPool } from "../balancer/static_pool.ts";
+import { formatAddress } from "../config/address.ts";
+import type { Config, ListenerConfig, NodeConfig } from "../config/load.ts";
+import type { Logger } from "../log.ts";
+import type { AcceptHandlers, ListenAddress, Runtime, StreamListener } from "../runtime/types.ts";
+import type { Registry } from "../subscription/registry.ts";
+import { ClientConnection } from "./client_conn.ts";
+import { Deadlines } from "./deadlines.ts";
+import { Dispatcher } from "./dispatcher.ts";
+import type { ExchangeContext } from "./exchange.ts";
+import { http2Handler } from "./h2_bridge.ts";
+import {
+  type Counters,
+  encodeHeaders,
+  packetTemplate,
+  type ServerContext,
+} from "./server_context.ts";
+
+/** What the engine is built from. */
+export interface EngineDeps {
+  config: Config;
+  runtime: Runtime;
+  logger: Logger;
+  pool: StaticPool<NodeConfig>;
+  registry?: Registry | undefined;
+  /** Private directory of the temp files (request bodies, buffered responses). */
+  tempDir: string;
+  /** Requests at once per node (0 = no limit). */
+  nodeLimit: number;
+}
+
+/** Accept failures are logged at most this often per listener. */
+const FAILURE_LOG_MS = 10_000;
+
+/** The engine. */
+export class Engine {
+  readonly deadlines: Deadlines;
+  readonly dispatcher: Dispatcher;
+  readonly counters: Counters = { requests: 0, statuses: [0, 0, 0, 0, 0, 0], bytesOut: 0 };
+  readonly #deps: EngineDeps;
+  readonly #connections = new Set<{ drainConnection(): void }>();
+  readonly #listeners: StreamListener[] = [];
+  readonly #contexts: ServerContext[] = [];
+  readonly #exchanges: ExchangeContext;
+
+  constructor(deps: EngineDeps) {
+    this.#deps = deps;
+    const { config, runtime, logger } = deps;
+    const fault = (error: Error) => logger.error(`internal error: ${error.stack ?? error}`);
+    runtime.onFault(fault);
+    this.deadlines = new Deadlines(runtime.now, fault);
+    this.dispatcher = new Dispatcher({
+      pool: deps.pool,
+      fallbacks: config.fallbacks,
+      registry: deps.registry,
+      limit: deps.nodeLimit,
+      queueSize: config.queueSize,
+      warn: config.quiet
+        ? undefined
+        : (node, why) => logger.warn(`cannot connect to node ${node}: ${why}`),
+    });
+    this.#exchanges = {
+      dispatcher: this.dispatcher,
+      connect: runtime.connect,
+      writesCopy: runtime.writesCopy,
+      deadlines: this.deadlines,
+      timeoutMs: config.timeout * 1000,
+      connectTimeoutMs: config.connectTimeout * 1000,
+      queueTimeoutMs: config.queueTimeout * 1000,
+      tunnelTimeoutMs: config.websocketsTimeout * 1000,
+      modifier1: config.modifier1,
+      modifier2: config.modifier2,
+    };
+  }
+
+  /** Open client connections. */
+  get connections(): number {
+    return this.#connections.size;
+  }
+
+  /** Starts serving `listener`; rejects when it cannot be bound. */
+  async listen(listener: ListenerConfig, reusePort: boolean): Promise<ListenAddress> {
+    const { config, runtime, logger } = this.#deps;
+    const hostname = runtime.hostname();
+    const ctx: ServerContext = {
+      config,
+      listener,
+      template: packetTemplate(config, listener, hostname),
+      exchanges: this.#exchanges,
+      deadlines: this.deadlines,
+      logger,
+      openTempFile: () => runtime.openTempFile(this.#deps.tempDir),
+      responseLimits: {
+        memory: config.responseBufferSize,
+        file: config.maxTempFileSize,
+        open: () => runtime.openTempFile(this.#deps.tempDir),
+      },
+      hostname,
+      addHeaders: encodeHeaders(config.addHeaders),
+      clock: runtime.now,
+      connections: this.#connections,
+      draining: false,
+      counters: this.counters,
+    };
+    let lastFailure = 0;
+    const handlers: AcceptHandlers = {
+      stream: (socket, info) => new ClientConnection(socket, ctx, info),
+      failed: (error) => {
+        const now = runtime.now();
+        if (now - lastFailure < FAILURE_LOG_MS) return;
+        lastFailure = now;
+        logger.error(`listener ${listener.spec}: ${error.message}`);
+      },
+    };
+    if (listener.tls) handlers.http2 = http2Handler(ctx);
+    const bound = await runtime.listen(listener.address, handlers, {
+      reusePort,
+      ...(listener.tls ? { tls: listener.tls } : {}),
+    });
+    this.#contexts.push(ctx);
+    this.#listeners.push(bound);
+    logger.info(
+      `${listener.option} listening on ${formatAddress(bound.address)}${
+        listener.tls ? " (HTTP/1.1 and HTTP/2)" : ""
+      }`,
+    );
+    return bound.address;
+  }
+
+  /** Stops accepting, closes idle connections, lets in-flight requests finish. */
+  async shutdown(): Promise<void> {
+    for (const listener of this.#listeners) listener.close();
+    for (const ctx of this.#contexts) ctx.draining = true;
+    for (const connection of [...this.#connections]) connection.drainConnection();
+    while (this.#connections.size > 0) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    this.close();
+  }
+
+  /** Stops the timers (after shutdown, or when giving up on in-flight requests). */
+  close(): void {
+    for (const listener of this.#listeners) listener.close();
+    this.deadlines.close();
+    this.dispatcher.close();
+  }
+}

@@ -1,0 +1,590 @@
+/**
+ * One request/response exchange with a backend over the uwsgi protocol, driven by socket
+ * events: wait for a node (dispatcher), connect, write the packet and the body, parse the
+ * raw HTTP response head, then hand the body to the owner, decoded, until its framing says
+ * it is complete or the backend closes. Owns the backend-side timeouts.
+ */
+import type { ConnectAddress, ConnectEvents, StreamSocket } from "../runtime/types.ts";
+import { ChunkedDecoder } from "../uwsgi/chunked.ts";
+import { parseResponseHead, type ResponseHead } from "../uwsgi/response_head.ts";
+import type { Deadlines, Timed } from "./deadlines.ts";
+import type { Dispatcher, Granted, Ticket } from "./dispatcher.ts";
+import type { RequestHead } from "./request_head.ts";
+import { SCRATCH } from "./scratch.ts";
+import type { Spool } from "./spool.ts";
+
+/** What an exchange reports to the request's side. */
+export interface ExchangeOwner {
+  /**
+   * The response head (1xx skipped) and the decoded body bytes that came with it:
+   * body[start, end) (body is null when there were none).
+   */
+  responseHead(head: ResponseHead, body: Uint8Array | null, start: number, end: number): void;
+  /** More decoded body bytes (raw ones in a tunnel); false = pause until `resume()`. */
+  responseBody(bytes: Uint8Array): boolean;
+  /** The response is complete (or a tunnel's backend side ended). */
+  responseEnd(): void;
+  /** Nothing of a response came: answer `status` (502, 503, 504). */
+  failed(status: number, cause: string, node: string): void;
+  /** The exchange broke after it began: the client must be cut off. */
+  aborted(cause: string, node: string): void;
+  /** The backend took every body byte given so far (streamed bodies). */
+  requestDrained(): void;
+}
+
+/** What exchanges share in a router process. */
+export interface ExchangeContext {
+  dispatcher: Dispatcher;
+  connect(address: ConnectAddress, owner: ConnectEvents): void;
+  /** Backend sockets copy what `write()` takes (SCRATCH can be written from). */
+  writesCopy: boolean;
+  deadlines: Deadlines;
+  /** http-timeout, http-connect-timeout, the queue timeout and the tunnel timeout, in ms. */
+  timeoutMs: number;
+  connectTimeoutMs: number;
+  queueTimeoutMs: number;
+  tunnelTimeoutMs: number;
+  /** modifier1/2 forced by the config (0 = take the node's). */
+  modifier1: number;
+  modifier2: number;
+}
+
+/** uWSGI's default buffer-size: larger var blocks are dropped by its workers. */
+const UWSGI_DEFAULT_BUFFER_SIZE = 4096;
+/** Bodies up to this size go out in the packet's write. */
+const COALESCE_BODY = 262144;
+
+const QUEUED = 0;
+const CONNECTING = 1;
+const WAITING = 2;
+const BODY = 3;
+const TUNNEL = 4;
+const DONE = 5;
+
+/** A connect attempt: events of an attempt given up on (timed out) close its socket. */
+class Attempt implements ConnectEvents {
+  current = true;
+  constructor(readonly exchange: Exchange) {}
+  opened(socket: StreamSocket): void {
+    if (this.current) this.exchange.opened(socket);
+    else socket.terminate();
+  }
+  connectFailed(error: Error & { code?: string }): void {
+    if (this.current) this.exchange.connectFailed(error);
+  }
+  data(bytes: Uint8Array): void {
+    if (this.current) this.exchange.data(bytes);
+  }
+  drain(): void {
+    if (this.current) this.exchange.drain();
+  }
+  end(): void {
+    if (this.current) this.exchange.end();
+  }
+  closed(error?: Error): void {
+    if (this.current) this.exchange.closed(error);
+  }
+}
+
+/** The exchange. */
+export class Exchange implements Ticket, Timed {
+  // Ticket
+  readonly client: string;
+  attempts = 0;
+  tried: Ticket["tried"] = undefined;
+  causes: string[] | undefined = undefined;
+  queued = false;
+  // Timed
+  deadline = 0;
+
+  #state = QUEUED;
+  readonly #ctx: ExchangeContext;
+  readonly #owner: ExchangeOwner;
+  #packet: Uint8Array;
+  /** A buffered body, sent after the packet. */
+  #body: Spool | null;
+  /** The owner streams the body (`send`/`endBody`); false when it is buffered or empty. */
+  #streaming: boolean;
+  #bodyEnded: boolean;
+  readonly #headOnly: boolean;
+  readonly #upgrade: boolean;
+  readonly #request: RequestHead;
+  readonly #hostname: string;
+  #attempt: Attempt | null = null;
+  #socket: StreamSocket | null = null;
+  node: Granted | null = null;
+  /** Bytes the backend did not take yet, in order. */
+  #pending: Uint8Array[] | null = null;
+  #head: Uint8Array | null = null;
+  #decoder: ChunkedDecoder | null = null;
+  /** Body bytes still expected by Content-Length; -1 = until the backend closes. */
+  #remaining = -1;
+  #paused = false;
+
+  constructor(
+    ctx: ExchangeContext,
+    owner: ExchangeOwner,
+    request: {
+      /** The request; its Host is the routing key (else `hostname`). */
+      head: RequestHead;
+      hostname: string;
+      client: string;
+      packet: Uint8Array;
+      body: Spool | null;
+      streaming: boolean;
+      upgrade: boolean;
+    },
+  ) {
+    this.#ctx = ctx;
+    this.#owner = owner;
+    this.#request = request.head;
+    this.#hostname = request.hostname;
+    this.client = request.client;
+    this.#packet = request.packet;
+    this.#body = request.body;
+    this.#streaming = request.streaming;
+    this.#bodyEnded = !request.streaming;
+    this.#headOnly = request.head.isHead;
+    this.#upgrade = request.upgrade;
+  }
+
+  /** The routing key: the Host value (decoded only when subscriptions need it). */
+  get key(): string {
+    return this.#request.host ?? this.#hostname;
+  }
+
+  /** Asks for a node; the rest follows from events. */
+  start(): void {
+    this.#ctx.deadlines.add(this);
+    this.#ctx.dispatcher.request(this);
+    if (this.queued) this.deadline = this.#ctx.deadlines.now + this.#ctx.queueTimeoutMs;
+  }
+
+  /** The exchange is over (answered, failed or aborted). */
+  get done(): boolean {
+    return this.#state === DONE;
+  }
+
+  // --- dispatcher side -------------------------------------------------------------
+
+  granted(node: Granted): void {
+    if (this.#state === DONE) {
+      this.#ctx.dispatcher.done(node);
+      return;
+    }
+    this.node = node;
+    this.#state = CONNECTING;
+    this.deadline = this.#ctx.deadlines.now + this.#ctx.connectTimeoutMs;
+    const attempt = new Attempt(this);
+    this.#attempt = attempt;
+    this.#ctx.connect(node.address, attempt);
+  }
+
+  refused(status: number, cause: string, node: string): void {
+    this.#finish();
+    this.#owner.failed(status, cause, node);
+  }
+
+  // --- socket events ---------------------------------------------------------------
+
+  opened(socket: StreamSocket): void {
+    if (this.#state !== CONNECTING) {
+      socket.terminate();
+      return;
+    }
+    this.#socket = socket;
+    this.#state = WAITING;
+    this.#touch();
+    const node = this.node!;
+    const packet = this.#packet;
+    if (this.#ctx.modifier1 === 0 && node.modifier1 !== 0) packet[0] = node.modifier1;
+    if (this.#ctx.modifier2 === 0 && node.modifier2 !== 0) packet[3] = node.modifier2;
+    // body bytes streamed while connecting wait in #pending: the packet goes first
+    const early = this.#pending;
+    this.#pending = null;
+    const body = this.#body;
+    if (body !== null && body.size <= COALESCE_BODY && body.memory === body.size) {
+      // the packet and a body in memory leave in one write
+      const total = packet.length + body.size;
+      const copies = this.#ctx.writesCopy && total <= SCRATCH.length;
+      const out = withBody(packet, body, copies ? SCRATCH : new Uint8Array(total));
+      const n = socket.write(out, 0, total);
+      if (n >= 0 && n < total) this.#pending = [copies ? out.slice(n, total) : out.subarray(n)];
+      body.dispose();
+      this.#body = null;
+    } else {
+      this.#write(packet);
+      if (body !== null) this.#pumpBody();
+    }
+    if (early !== null) { for (const bytes of early) this.#write(bytes); }
+  }
+
+  connectFailed(error: Error & { code?: string }): void {
+    if (this.#state !== CONNECTING) return;
+    this.#attempt = null;
+    this.#state = QUEUED;
+    const node = this.node!;
+    this.node = null;
+    this.#ctx.dispatcher.connectFailed(this, node, error);
+    if (this.queued) this.deadline = this.#ctx.deadlines.now + this.#ctx.queueTimeoutMs;
+  }
+
+  data(bytes: Uint8Array): void {
+    switch (this.#state) {
+      case WAITING:
+        this.#touch();
+        this.#readHead(bytes);
+        return;
+      case BODY:
+        this.#touch();
+        this.#readBody(bytes);
+        return;
+      case TUNNEL:
+        this.deadline = this.#ctx.deadlines.now + this.#ctx.tunnelTimeoutMs;
+        if (!this.#owner.responseBody(bytes)) this.#pause();
+        return;
+    }
+  }
+
+  drain(): void {
+    const pending = this.#pending;
+    if (pending !== null) {
+      while (pending.length > 0) {
+        const bytes = pending[0]!;
+        const n = this.#socket!.write(bytes);
+        if (n < 0) return;
+        if (n < bytes.length) {
+          pending[0] = bytes.subarray(n);
+          return;
+        }
+        pending.shift();
+      }
+      this.#pending = null;
+    }
+    if (this.#body !== null) this.#pumpBody();
+    if (this.#pending === null && this.#body === null && this.#streaming) {
+      if (this.#state === TUNNEL && this.#bodyEnded) this.#socket?.end();
+      this.#owner.requestDrained();
+    }
+  }
+
+  end(): void {
+    this.#closedBy(undefined);
+  }
+
+  closed(error?: Error): void {
+    this.#closedBy(error);
+    this.#socket = null;
+  }
+
+  #closedBy(error: Error | undefined): void {
+    const why = error ? `: ${error.message}` : "";
+    switch (this.#state) {
+      case WAITING: {
+        const inside = this.#head !== null;
+        this.#fail(
+          502,
+          (inside
+            ? "the backend closed the connection inside the response head"
+            : "the backend closed the connection without a response") + why + this.#hint(),
+        );
+        return;
+      }
+      case BODY:
+        if (error || this.#decoder !== null || this.#remaining > 0) {
+          this.#abort(`the backend closed the connection before the response ended${why}`);
+        } else {
+          this.#complete();
+        }
+        return;
+      case TUNNEL:
+        if (error) this.#abort(`the backend connection failed${why}`);
+        else this.#complete();
+        return;
+    }
+  }
+
+  timedOut(): void {
+    const ctx = this.#ctx;
+    switch (this.#state) {
+      case QUEUED:
+        ctx.dispatcher.cancel(this);
+        this.#finish();
+        this.#owner.failed(
+          503,
+          `no node was free for ${ctx.queueTimeoutMs / 1000} s (http-queue-timeout)`,
+          "-",
+        );
+        return;
+      case CONNECTING: {
+        this.#attempt!.current = false;
+        this.connectFailed(
+          new Error(`connect timed out after ${ctx.connectTimeoutMs / 1000} s`),
+        );
+        return;
+      }
+      case WAITING:
+        if (!this.#bodyEnded) {
+          this.#abort(`the request body stalled for ${ctx.timeoutMs / 1000} s`);
+        } else {
+          this.#fail(504, `no answer for ${ctx.timeoutMs / 1000} s before the response head`);
+        }
+        return;
+      case BODY:
+        this.#abort(`no data from the backend for ${ctx.timeoutMs / 1000} s`);
+        return;
+      case TUNNEL:
+        this.#abort(`the tunnel was silent for ${ctx.tunnelTimeoutMs / 1000} s`);
+        return;
+    }
+  }
+
+  // --- the owner's side ------------------------------------------------------------
+
+  /** Streams more request (or tunnel) bytes; false = hold on until `requestDrained`. */
+  send(bytes: Uint8Array): boolean {
+    if (this.#state === DONE) return true;
+    this.deadline = this.#ctx.deadlines.now +
+      (this.#state === TUNNEL ? this.#ctx.tunnelTimeoutMs : this.#ctx.timeoutMs);
+    if (this.#socket === null) {
+      (this.#pending ??= []).push(bytes);
+      return false;
+    }
+    this.#write(bytes);
+    return this.#pending === null;
+  }
+
+  /** The streamed body (or the client side of a tunnel) ended. */
+  endBody(): void {
+    this.#bodyEnded = true;
+    if (this.#state === TUNNEL && this.#pending === null) this.#socket?.end();
+  }
+
+  /** The owner takes body bytes again. */
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#socket?.resume();
+  }
+
+  /** The request's side is gone (client closed, error answered): stop everything. */
+  abort(): void {
+    if (this.#state === DONE) return;
+    if (this.#state === QUEUED) this.#ctx.dispatcher.cancel(this);
+    if (this.#attempt) this.#attempt.current = false;
+    const socket = this.#socket;
+    this.#finish();
+    socket?.terminate();
+  }
+
+  // --- internals -------------------------------------------------------------------
+
+  #touch(): void {
+    this.deadline = this.#ctx.deadlines.now + this.#ctx.timeoutMs;
+  }
+
+  #pause(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    this.#socket?.pause();
+  }
+
+  #write(bytes: Uint8Array): void {
+    if (this.#pending !== null) {
+      this.#pending.push(bytes);
+      return;
+    }
+    const n = this.#socket!.write(bytes);
+    if (n >= 0 && n < bytes.length) this.#pending = [bytes.subarray(n)];
+  }
+
+  /** Writes the buffered body while the backend takes it. */
+  #pumpBody(): void {
+    const body = this.#body!;
+    if (this.#pending !== null) return;
+    while (true) {
+      const piece = body.peek();
+      if (piece === null) break;
+      const n = this.#socket!.write(piece);
+      if (n < 0) return;
+      body.consume(n);
+      if (n < piece.length) return;
+    }
+    body.dispose();
+    this.#body = null;
+  }
+
+  #readHead(bytes: Uint8Array): void {
+    let buffer = bytes;
+    if (this.#head !== null) buffer = concat(this.#head, bytes);
+    while (true) {
+      let head: ResponseHead | null;
+      try {
+        head = parseResponseHead(buffer, buffer.length);
+      } catch (error) {
+        this.#fail(502, `the backend sent an invalid response: ${(error as Error).message}`);
+        return;
+      }
+      if (head === null) {
+        this.#head = buffer;
+        return;
+      }
+      this.#head = null;
+      const more = head.bodyStart < buffer.length;
+      const status = head.status;
+      if (status === 101 && this.#upgrade) {
+        this.#state = TUNNEL;
+        this.deadline = this.#ctx.deadlines.now + this.#ctx.tunnelTimeoutMs;
+        this.#owner.responseHead(head, more ? buffer : null, head.bodyStart, buffer.length);
+        return;
+      }
+      if (status >= 100 && status < 200 && status !== 101) {
+        // 100 Continue and other interim heads: the real one follows
+        if (!more) return;
+        buffer = buffer.subarray(head.bodyStart);
+        continue;
+      }
+      if (status < 200) {
+        this.#fail(502, `the backend answered with status ${status}`);
+        return;
+      }
+      this.#startBody(head, buffer);
+      return;
+    }
+  }
+
+  /** The head is parsed from `buffer`; its body bytes, if any, follow it there. */
+  #startBody(head: ResponseHead, buffer: Uint8Array): void {
+    this.#state = BODY;
+    const owner = this.#owner;
+    const empty = this.#headOnly || head.status === 204 || head.status === 304;
+    if (empty) {
+      owner.responseHead(head, null, 0, 0);
+      this.#complete();
+      return;
+    }
+    const start = head.bodyStart;
+    let end = buffer.length;
+    if (head.chunked) {
+      this.#decoder = new ChunkedDecoder();
+      if (start === end) {
+        owner.responseHead(head, null, 0, 0);
+        return;
+      }
+      let pieces: Uint8Array[];
+      try {
+        pieces = this.#decoder.decode(buffer.subarray(start));
+      } catch (error) {
+        owner.responseHead(head, null, 0, 0);
+        this.#abort(`the backend sent a bad chunked body: ${(error as Error).message}`);
+        return;
+      }
+      const first = pieces[0];
+      owner.responseHead(head, first ?? null, 0, first?.length ?? 0);
+      let go = true;
+      for (let i = 1; i < pieces.length; i++) go = owner.responseBody(pieces[i]!) && go;
+      if (this.#decoder.done) this.#complete();
+      else if (!go) this.#pause();
+      return;
+    }
+    this.#remaining = head.contentLength;
+    if (this.#remaining >= 0 && end - start > this.#remaining) end = start + this.#remaining;
+    if (this.#remaining > 0) this.#remaining -= end - start;
+    owner.responseHead(head, start < end ? buffer : null, start, end);
+    if (this.#remaining === 0) this.#complete();
+  }
+
+  /** Decodes more body bytes and hands them over. */
+  #readBody(bytes: Uint8Array): void {
+    const owner = this.#owner;
+    let go = true;
+    if (this.#decoder !== null) {
+      let pieces: Uint8Array[];
+      try {
+        pieces = this.#decoder.decode(bytes);
+      } catch (error) {
+        this.#abort(`the backend sent a bad chunked body: ${(error as Error).message}`);
+        return;
+      }
+      for (let i = 0; i < pieces.length; i++) go = owner.responseBody(pieces[i]!) && go;
+      if (this.#decoder.done) {
+        this.#complete();
+        return;
+      }
+    } else {
+      if (this.#remaining >= 0 && bytes.length > this.#remaining) {
+        bytes = bytes.subarray(0, this.#remaining);
+      }
+      if (this.#remaining > 0) this.#remaining -= bytes.length;
+      go = owner.responseBody(bytes);
+      if (this.#remaining === 0) {
+        this.#complete();
+        return;
+      }
+    }
+    if (!go) this.#pause();
+  }
+
+  /** Ends the exchange: the backend is released before the owner hears of it. */
+  #finish(): void {
+    if (this.#state === DONE) return;
+    this.#state = DONE;
+    this.deadline = 0;
+    this.#ctx.deadlines.delete(this);
+    this.#body?.dispose();
+    this.#body = null;
+    this.#pending = null;
+    if (this.node !== null) this.#ctx.dispatcher.done(this.node);
+  }
+
+  #complete(): void {
+    const socket = this.#socket;
+    this.#finish();
+    socket?.end();
+    this.#owner.responseEnd();
+  }
+
+  /** Ends the exchange first: closing the socket may report events synchronously. */
+  #fail(status: number, cause: string): void {
+    const node = this.node?.name ?? "-";
+    const socket = this.#socket;
+    this.#finish();
+    socket?.terminate();
+    this.#owner.failed(status, cause, node);
+  }
+
+  #abort(cause: string): void {
+    const node = this.node?.name ?? "-";
+    const socket = this.#socket;
+    this.#finish();
+    socket?.terminate();
+    this.#owner.aborted(cause, node);
+  }
+
+  /** A hint for a backend that closed at once on a big request. */
+  #hint(): string {
+    const varsSize = this.#packet.length - 4;
+    return varsSize > UWSGI_DEFAULT_BUFFER_SIZE
+      ? ` (the request vars were ${varsSize} bytes: a uWSGI backend drops requests larger than its buffer-size, 4096 by default)`
+      : "";
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/** The packet and a small in-memory body one after the other in `out`. */
+function withBody(packet: Uint8Array, body: Spool, out: Uint8Array): Uint8Array {
+  out.set(packet);
+  let at = packet.length;
+  for (let piece = body.peek(); piece !== null; piece = body.peek()) {
+    out.set(piece, at);
+    at += piece.length;
+    body.consume(piece.length);
+  }
+  return out;
+}

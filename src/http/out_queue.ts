@@ -1,0 +1,106 @@
+/**
+ * Writes to a client socket in order. What the socket does not take at once waits in a
+ * Spool: with response buffering, in memory up to a limit and then in a temp file (so the
+ * backend is read as fast as it writes and its worker is freed), without it in memory up to
+ * a small mark, beyond which the source is paused (back-pressure to the backend).
+ */
+import type { StreamSocket } from "../runtime/types.ts";
+import { type OpenTempFile, Spool } from "./spool.ts";
+
+/** Unbuffered responses pause their source when this much waits for the client. */
+export const PAUSE_AT = 65536;
+
+/** Limits of buffered responses. */
+export interface BufferLimits {
+  memory: number;
+  file: number;
+  open: OpenTempFile;
+}
+
+/** The queue of one connection. */
+export class OutQueue {
+  readonly #socket: StreamSocket;
+  readonly #limits: BufferLimits;
+  readonly #copies: boolean;
+  #spool: Spool | null = null;
+  /** The current response may wait in memory + file (else only up to PAUSE_AT). */
+  buffering = false;
+
+  /** `copies`: the socket's write() copies what it takes (the caller may reuse buffers). */
+  constructor(socket: StreamSocket, limits: BufferLimits, copies: boolean) {
+    this.#socket = socket;
+    this.#limits = limits;
+    this.#copies = copies;
+  }
+
+  /** Bytes waiting for the client. */
+  get size(): number {
+    return this.#spool === null ? 0 : this.#spool.size;
+  }
+
+  /** Bytes waiting in memory. */
+  get memory(): number {
+    return this.#spool === null ? 0 : this.#spool.memory;
+  }
+
+  /**
+   * Writes or queues `bytes` (owned by the queue from now on); false when the source
+   * should pause until the queue drains. Throws when the temp file fails.
+   */
+  write(bytes: Uint8Array): boolean {
+    const spool = this.#spool;
+    if (spool === null || spool.size === 0) {
+      const n = this.#socket.write(bytes);
+      if (n === bytes.length || n < 0) return true;
+      if (n > 0) bytes = bytes.subarray(n);
+    }
+    const limits = this.#limits;
+    this.#spool ??= this.buffering
+      ? new Spool(limits.memory, limits.file, limits.open)
+      : new Spool(Infinity, 0, limits.open);
+    this.#spool.push(bytes);
+    return this.buffering
+      ? this.#spool.size < limits.memory + limits.file
+      : this.#spool.size < PAUSE_AT;
+  }
+
+  /**
+   * Writes `bytes[0, length)` of a buffer the caller reuses (SCRATCH): sent straight from it
+   * when the socket copies, and what waits is copied. False when the source should pause.
+   */
+  writeCopy(bytes: Uint8Array, length: number): boolean {
+    const spool = this.#spool;
+    if (!this.#copies || (spool !== null && spool.size > 0)) {
+      return this.write(bytes.slice(0, length));
+    }
+    const n = this.#socket.write(bytes, 0, length);
+    if (n === length || n < 0) return true;
+    return this.write(bytes.slice(n, length));
+  }
+
+  /** Writes what waits while the socket takes it; true once nothing waits. */
+  flush(): boolean {
+    const spool = this.#spool;
+    if (spool === null) return true;
+    for (let piece = spool.peek(); piece !== null; piece = spool.peek()) {
+      const n = this.#socket.write(piece);
+      if (n < 0) break;
+      spool.consume(n);
+      if (n < piece.length) return false;
+    }
+    this.dispose();
+    return true;
+  }
+
+  /** The source may go on (the queue is below its pause mark). */
+  get open(): boolean {
+    const size = this.size;
+    return this.buffering ? size < this.#limits.memory + this.#limits.file : size < PAUSE_AT;
+  }
+
+  /** Drops what waits (the client is gone) and closes the temp file. */
+  dispose(): void {
+    this.#spool?.dispose();
+    this.#spool = null;
+  }
+}

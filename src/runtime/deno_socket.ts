@@ -1,0 +1,183 @@
+/**
+ * A Deno connection as a StreamSocket: a read loop feeds the owner's events (Deno has no
+ * callback sockets), writes queue up to a high-water mark and go out one op at a time.
+ */
+import type { ConnectEvents, StreamEvents, StreamSocket } from "./types.ts";
+
+/** Bytes queued before `write` takes no more (the owner waits for `drain`). */
+const HIGH_WATER = 262144;
+const MIN_READ = 4096;
+const MAX_READ = 65536;
+
+let report: (error: Error) => void = (error) => {
+  throw error;
+};
+
+/** Where errors thrown by owners go (the socket is closed after). */
+export function onFault(handler: (error: Error) => void): void {
+  report = handler;
+}
+
+/** The socket. */
+export class DenoSocket implements StreamSocket {
+  readonly #conn: Deno.Conn;
+  #owner: StreamEvents | undefined;
+  readonly #queue: Uint8Array[] = [];
+  #queued = 0;
+  #writing = false;
+  #wantDrain = false;
+  #paused = false;
+  #reading = false;
+  #readEnded = false;
+  #writeEnded = false;
+  #ending = false;
+  #closed = false;
+  #readSize = MIN_READ;
+
+  constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+  }
+
+  /** Starts reading for `owner` (telling it `opened` first for outgoing connections). */
+  start(owner: StreamEvents | ConnectEvents, opened = false): void {
+    this.#owner = owner;
+    if (opened) this.#call(() => (owner as ConnectEvents).opened(this));
+    if (!this.#closed) void this.#readLoop();
+  }
+
+  write(bytes: Uint8Array, offset = 0, length = bytes.length - offset): number {
+    if (this.#closed || this.#ending) return -1;
+    if (offset !== 0 || length !== bytes.length) bytes = bytes.subarray(offset, offset + length);
+    if (this.#queued >= HIGH_WATER) {
+      this.#wantDrain = true;
+      return 0;
+    }
+    this.#queue.push(bytes);
+    this.#queued += bytes.length;
+    if (!this.#writing) void this.#writeLoop();
+    return bytes.length;
+  }
+
+  pause(): void {
+    this.#paused = true;
+  }
+
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    if (!this.#reading && !this.#readEnded && !this.#closed) void this.#readLoop();
+  }
+
+  end(): void {
+    if (this.#ending || this.#closed) return;
+    this.#ending = true;
+    if (!this.#writing) this.#shutdownWrite();
+  }
+
+  terminate(): void {
+    this.#close(undefined);
+  }
+
+  async #readLoop(): Promise<void> {
+    this.#reading = true;
+    try {
+      while (!this.#paused && !this.#closed) {
+        const buffer = new Uint8Array(this.#readSize);
+        let n: number | null;
+        try {
+          n = await this.#conn.read(buffer);
+        } catch (error) {
+          this.#close(this.#closed ? undefined : error as Error);
+          return;
+        }
+        if (this.#closed) return;
+        if (n === null) {
+          this.#readEnded = true;
+          this.#call(() => this.#owner!.end());
+          if (this.#writeEnded) this.#close(undefined);
+          return;
+        }
+        // grow for bulk transfers, shrink back for idle keep-alive connections
+        if (n === buffer.length) this.#readSize = Math.min(MAX_READ, this.#readSize * 2);
+        else if (n < this.#readSize / 4) this.#readSize = Math.max(MIN_READ, this.#readSize / 2);
+        const bytes = buffer.subarray(0, n);
+        this.#call(() => this.#owner!.data(bytes));
+      }
+    } finally {
+      this.#reading = false;
+    }
+  }
+
+  async #writeLoop(): Promise<void> {
+    this.#writing = true;
+    try {
+      while (this.#queue.length > 0 && !this.#closed) {
+        // several small pieces go out in one op
+        const bytes = this.#queue.length === 1 ? this.#queue[0]! : joinQueue(this.#queue);
+        let offset = 0;
+        while (offset < bytes.length) offset += await this.#conn.write(bytes.subarray(offset));
+        this.#queue.shift();
+        this.#queued -= bytes.length;
+        if (this.#wantDrain && this.#queued < HIGH_WATER / 2) {
+          this.#wantDrain = false;
+          this.#call(() => this.#owner!.drain());
+        }
+      }
+    } catch (error) {
+      this.#close(this.#closed ? undefined : error as Error);
+      return;
+    } finally {
+      this.#writing = false;
+    }
+    if (this.#ending) this.#shutdownWrite();
+  }
+
+  #shutdownWrite(): void {
+    if (this.#writeEnded || this.#closed) return;
+    this.#writeEnded = true;
+    if (this.#readEnded) {
+      this.#close(undefined);
+      return;
+    }
+    this.#conn.closeWrite().catch(() => this.#close(undefined));
+  }
+
+  #close(error: Error | undefined): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#queue.length = 0;
+    this.#queued = 0;
+    try {
+      this.#conn.close();
+    } catch {
+      // closed by the peer already
+    }
+    const owner = this.#owner;
+    if (owner) this.#call(() => owner.closed(error));
+  }
+
+  /** Runs an owner callback; what it throws is reported and the connection closed. */
+  #call(callback: () => void): void {
+    try {
+      callback();
+    } catch (error) {
+      report(error as Error);
+      this.#close(undefined);
+    }
+  }
+}
+
+/** The queued pieces as one (they replace the queue's content). */
+function joinQueue(queue: Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const piece of queue) size += piece.length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const piece of queue) {
+    out.set(piece, at);
+    at += piece.length;
+  }
+  queue.length = 0;
+  queue.push(out);
+  return out;
+}
