@@ -131,11 +131,11 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
         this.#close();
         return;
       case BODY:
-        this.#abortRequest("the client closed during its body");
+        this.#abortRequest("the client closed during its body", "-", true);
         return;
       case EXCHANGE:
         if (this.#body !== null && !this.#body.done) {
-          this.#abortRequest("the client closed during its body");
+          this.#abortRequest("the client closed during its body", undefined, true);
         }
         return;
       case TUNNEL:
@@ -182,6 +182,8 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
       case T_SEND:
         this.#abortRequest(
           `the client read nothing for ${this.#ctx.exchanges.timeoutMs / 1000} s`,
+          undefined,
+          true,
         );
         return;
       case T_LINGER:
@@ -557,7 +559,13 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
   }
 
   /** Something broke mid-request: cut the client and free the backend. */
-  #abortRequest(cause: string, node = this.#exchange?.node?.name ?? "-"): void {
+  /**
+   * Something broke mid-request: the backend is let go and the client cut off. What was
+   * written still reaches it, then a FIN without the body's end (no last chunk, fewer
+   * bytes than Content-Length): a truncated response never looks complete. `hard` resets
+   * at once (a client that reads nothing, or is gone).
+   */
+  #abortRequest(cause: string, node = this.#exchange?.node?.name ?? "-", hard = false): void {
     const head = this.#head;
     const ctx = this.#ctx;
     if (head !== null) {
@@ -568,7 +576,8 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
       this.#head = null;
     }
     this.#exchange?.abort();
-    this.#terminate();
+    if (hard || this.#ended) this.#terminate();
+    else this.#close();
   }
 
   /** The edge answers the request itself with an error, then closes. */

@@ -28,7 +28,7 @@ export class RequestError extends Error {
  * [4i, 4i+1) and value at [4i+2, 4i+3). Shared scratch: read it before the next parse.
  */
 export const FIELDS = new Int32Array(MAX_FIELDS * 4);
-/** Normalised-name hashes of those fields (equal names, equal hashes). */
+/** Lower-case name hashes of those fields (equal names, equal hashes). */
 export const FIELD_HASHES = new Int32Array(MAX_FIELDS);
 
 /** Field roles the vars writer cares about. */
@@ -37,6 +37,7 @@ export const FIELD_X_FORWARDED = 2;
 export const FIELD_HOST = 4;
 export const FIELD_TRANSFER_ENCODING = 8;
 export const FIELD_REQUEST_ID = 16;
+export const FIELD_CONTENT_LENGTH = 32;
 /** Role bits of each field (0 = a plain header). */
 export const FIELD_ROLES = new Uint8Array(MAX_FIELDS);
 
@@ -244,10 +245,7 @@ export function parseRequestHead(
     while (i < end && TCHAR[bytes[i]!] === 1) {
       let b = bytes[i]!;
       if (b >= 65 && b <= 90) b |= 0x20;
-      else if (b === 95) {
-        underscore = true;
-        b = 45;
-      }
+      else if (b === 95) underscore = true;
       hash = (Math.imul(hash, 31) + b) | 0;
       i++;
     }
@@ -284,7 +282,7 @@ export function parseRequestHead(
     FIELDS[at + 3] = valueEnd;
     FIELD_HASHES[count] = hash;
     let role = 0;
-    if (underscore && dropUnderscores) {
+    if (underscore && (dropUnderscores || forgesFraming(bytes, nameStart, nameEnd))) {
       role = FIELD_DROPPED;
       head.underscored++;
     } else {
@@ -321,6 +319,7 @@ export function parseRequestHead(
           break;
         case 14:
           if (lowerEquals(bytes, nameStart, "content-length")) {
+            role = FIELD_CONTENT_LENGTH;
             const value = byteString(bytes, valueStart, valueEnd);
             lengthText = lengthText === undefined ? value : `${lengthText}, ${value}`;
           }
@@ -356,6 +355,21 @@ export function parseRequestHead(
   framing(head, lengthText, transfer);
   if (!head.upgrade) head.upgradeTo = undefined;
   return head;
+}
+
+/**
+ * Content_Length and Content_Type would become the CONTENT_LENGTH and CONTENT_TYPE vars:
+ * dropped even when underscores are allowed.
+ */
+function forgesFraming(bytes: Uint8Array, start: number, end: number): boolean {
+  const n = end - start;
+  if (n !== 12 && n !== 14) return false;
+  const name = n === 12 ? "content_type" : "content_length";
+  for (let i = 0; i < n; i++) {
+    const c = bytes[start + i]!;
+    if ((c >= 65 && c <= 90 ? c | 0x20 : c) !== name.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 function connectionTokens(head: RequestHead, value: string): void {

@@ -6,6 +6,7 @@
  */
 import { HEADER_SIZE, MAX_VARS_SIZE } from "../uwsgi/packet.ts";
 import {
+  FIELD_CONTENT_LENGTH,
   FIELD_DROPPED,
   FIELD_HASHES,
   FIELD_HOST,
@@ -158,16 +159,17 @@ function pathInfo(bytes: Uint8Array, start: number, end: number): void {
   OUT[lengthAt + 1] = (n >> 8) & 0xff;
 }
 
-/** `content-type` / `content-length` (normalised) keep no HTTP_ prefix (spec §1.7). */
+/**
+ * Content-Type and Content-Length keep no HTTP_ prefix (spec §1.7); their underscore
+ * spellings never get here (the parser drops them).
+ */
 function unprefixed(bytes: Uint8Array, start: number, end: number): boolean {
   const n = end - start;
   if (n !== 12 && n !== 14) return false;
   const name = n === 12 ? "content-type" : "content-length";
   for (let i = 0; i < n; i++) {
-    let c = bytes[start + i]!;
-    if (c >= 65 && c <= 90) c |= 0x20;
-    else if (c === 95) c = 45;
-    if (c !== name.charCodeAt(i)) return false;
+    const c = bytes[start + i]!;
+    if ((c >= 65 && c <= 90 ? c | 0x20 : c) !== name.charCodeAt(i)) return false;
   }
   return true;
 }
@@ -190,7 +192,10 @@ function headerKey(bytes: Uint8Array, start: number, end: number): void {
   }
 }
 
-/** Same normalised name (case and "-"/"_" ignored). */
+/**
+ * Same name, case ignored. Unlike uWSGI, "X-A" and "X_A" are not merged: with
+ * http-underscores-in-headers both are passed as they came.
+ */
 function sameName(bytes: Uint8Array, a: number, b: number): boolean {
   const aStart = FIELDS[a * 4]!;
   const bStart = FIELDS[b * 4]!;
@@ -200,9 +205,7 @@ function sameName(bytes: Uint8Array, a: number, b: number): boolean {
     let x = bytes[aStart + i]!;
     let y = bytes[bStart + i]!;
     if (x >= 65 && x <= 90) x |= 0x20;
-    else if (x === 95) x = 45;
     if (y >= 65 && y <= 90) y |= 0x20;
-    else if (y === 95) y = 45;
     if (x !== y) return false;
   }
   return true;
@@ -275,9 +278,16 @@ export function requestPacket(
   if (head.chunked) skip |= FIELD_TRANSFER_ENCODING;
   if (facts.replaceForwarded) skip |= FIELD_X_FORWARDED;
   for (let i = 0; i < head.count; i++) MERGED[i] = 0;
+  let length = false;
   for (let i = 0; i < head.count; i++) {
     const role = FIELD_ROLES[i]!;
     if ((role & skip) !== 0 || MERGED[i] === 1) continue;
+    if (role === FIELD_CONTENT_LENGTH) {
+      // repeated or listed lengths were checked equal: the backend gets one number
+      if (!length) pair("CONTENT_LENGTH", String(head.contentLength));
+      length = true;
+      continue;
+    }
     header(head, i, skip);
     if (template.serverNameAsHost && (role & FIELD_HOST) !== 0) {
       text("SERVER_NAME");

@@ -5,6 +5,7 @@
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
 export const TEST_APP = new URL("../testdata/app.py", import.meta.url).pathname;
+export const TEST_DATA = new URL("../testdata/", import.meta.url).pathname;
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): number {
