@@ -43,6 +43,7 @@ export function fakeRuntime(
     },
     findExecutable: (name) => options.executables?.[name],
     makeTempDir: () => "/tmp/fake",
+    listDir: () => [],
     writeTextFile: (path, text) => void (written[path] = text),
     removePath: () => {},
     connect: options.connect ??
@@ -59,6 +60,8 @@ export function fakeRuntime(
     cpuCount: () => 2,
     pid: () => 1234,
     rss: () => 40 << 20,
+    fdLimit: () => Infinity,
+    openFds: () => 10,
     execPath: () => "/usr/bin/fake",
     selfCommand: () => ({ command: "/usr/bin/fake", args: [] }),
 

@@ -13,7 +13,9 @@ import { ClientConnection } from "./client_conn.ts";
 import { Deadlines } from "./deadlines.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import type { ExchangeContext } from "./exchange.ts";
+import { errorResponse } from "./client_head.ts";
 import { http2Handler } from "./h2_bridge.ts";
+import { sendAndClose } from "./send_and_close.ts";
 import {
   type Counters,
   encodeHeaders,
@@ -36,6 +38,9 @@ export interface EngineDeps {
 
 /** Accept failures are logged at most this often per listener. */
 const FAILURE_LOG_MS = 10_000;
+/** File descriptors kept free beyond two per client (temp files, logs, stats, reloads). */
+const FD_RESERVE = 32;
+const FULL = errorResponse(503, false, "Retry-After: 1\r\n");
 
 /** The engine. */
 export class Engine {
@@ -47,6 +52,14 @@ export class Engine {
   readonly #listeners: StreamListener[] = [];
   readonly #contexts: ServerContext[] = [];
   readonly #exchanges: ExchangeContext;
+  /**
+   * Clients served at once: each may need a backend connection, so two descriptors each
+   * within the process's limit. Beyond it a client gets 503 at once: accepting into a
+   * full descriptor table would fail in a loop instead (a spinning core, no answer).
+   */
+  readonly maxClients: number;
+  /** Clients refused for lack of descriptors. */
+  refused = 0;
 
   constructor(deps: EngineDeps) {
     this.#deps = deps;
@@ -54,6 +67,10 @@ export class Engine {
     const fault = (error: Error) => logger.error(`internal error: ${error.stack ?? error}`);
     runtime.onFault(fault);
     this.deadlines = new Deadlines(runtime.now, fault);
+    this.maxClients = Math.max(
+      1,
+      Math.floor((runtime.fdLimit() - runtime.openFds() - FD_RESERVE) / 2),
+    );
     this.dispatcher = new Dispatcher({
       pool: deps.pool,
       fallbacks: config.fallbacks,
@@ -108,14 +125,24 @@ export class Engine {
       counters: this.counters,
     };
     let lastFailure = 0;
+    const failed = (message: string) => {
+      const now = runtime.now();
+      if (now - lastFailure < FAILURE_LOG_MS) return;
+      lastFailure = now;
+      logger.error(`listener ${listener.spec}: ${message}`);
+    };
     const handlers: AcceptHandlers = {
-      stream: (socket, info) => new ClientConnection(socket, ctx, info),
-      failed: (error) => {
-        const now = runtime.now();
-        if (now - lastFailure < FAILURE_LOG_MS) return;
-        lastFailure = now;
-        logger.error(`listener ${listener.spec}: ${error.message}`);
+      stream: (socket, info) => {
+        if (this.#connections.size < this.maxClients) {
+          return new ClientConnection(socket, ctx, info);
+        }
+        this.refused++;
+        failed(
+          `${this.#connections.size} clients use the file descriptors this process may open (ulimit -n ${runtime.fdLimit()}): new ones get 503 (${this.refused} so far); raise the limit`,
+        );
+        return sendAndClose(socket, FULL);
       },
+      failed: (error) => failed(error.message),
     };
     if (listener.tls) handlers.http2 = http2Handler(ctx);
     const bound = await runtime.listen(listener.address, handlers, {

@@ -22,6 +22,7 @@ import type {
 import { mergeText } from "./_merge_text.ts";
 import { listenTls, onTlsFault } from "./_node_tls.ts";
 import { openTempFile } from "./_temp_file.ts";
+import { fdLimit, listDir, openFds } from "./_limits.ts";
 
 /** The few Bun APIs used here, typed for the Deno type checker. */
 interface BunSocket extends StreamSocket {
@@ -53,12 +54,15 @@ interface BunApi {
 
 const bun = (globalThis as unknown as { Bun: BunApi }).Bun;
 
-/** Events of an established socket go to its owner, kept in `socket.data`. */
+/**
+ * Events of an established socket go to its owner, kept in `socket.data` (not there yet
+ * when the owner itself closes the socket while it is being made: then nobody listens).
+ */
 const streamHandlers = {
   data: (socket: BunSocket, bytes: Uint8Array) => socket.data.data(bytes),
-  drain: (socket: BunSocket) => socket.data.drain(),
-  end: (socket: BunSocket) => socket.data.end(),
-  close: (socket: BunSocket, error?: Error) => socket.data.closed(error),
+  drain: (socket: BunSocket) => socket.data?.drain(),
+  end: (socket: BunSocket) => socket.data?.end(),
+  close: (socket: BunSocket, error?: Error) => socket.data?.closed(error),
 };
 
 /** One handler object per listener: `open` asks the engine for the connection's owner. */
@@ -248,7 +252,8 @@ export const bunRuntime: Runtime = {
     if (name.includes("/")) return fs.existsSync(name) ? name : undefined;
     return bun.which(name) ?? undefined;
   },
-  makeTempDir: (prefix) => fs.mkdtempSync(`${os.tmpdir()}/${prefix}`),
+  makeTempDir: (prefix, parent) => fs.mkdtempSync(`${parent ?? os.tmpdir()}/${prefix}`),
+  listDir,
   writeTextFile: (path, text) => fs.writeFileSync(path, text),
   removePath: (path) => fs.rmSync(path, { recursive: true, force: true }),
   readTextFile: (path) => fs.readFileSync(path, "utf8"),
@@ -257,6 +262,8 @@ export const bunRuntime: Runtime = {
   cwd: () => process.cwd(),
   cpuCount: () => os.cpus().length,
   pid: () => process.pid,
+  fdLimit,
+  openFds,
   rss: () => process.memoryUsage().rss,
   execPath: () => process.execPath,
   selfCommand: () =>

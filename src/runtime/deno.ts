@@ -13,6 +13,7 @@ import type {
 import { DenoSocket, onFault } from "./deno_socket.ts";
 import { mergeText } from "./_merge_text.ts";
 import { openTempFile } from "./_temp_file.ts";
+import { fdLimit, listDir, openFds } from "./_limits.ts";
 import { listenTls, onTlsFault } from "./_node_tls.ts";
 
 const encoder = new TextEncoder();
@@ -213,7 +214,9 @@ export const denoRuntime: Runtime = {
   openTempFile,
   spawn,
   findExecutable,
-  makeTempDir: (prefix) => Deno.makeTempDirSync({ prefix }),
+  makeTempDir: (prefix, parent) =>
+    Deno.makeTempDirSync({ prefix, ...(parent === undefined ? {} : { dir: parent }) }),
+  listDir,
   writeTextFile: (path, text) => Deno.writeTextFileSync(path, text),
   removePath: (path) => {
     try {
@@ -228,6 +231,8 @@ export const denoRuntime: Runtime = {
   cwd: () => Deno.cwd(),
   cpuCount: () => navigator.hardwareConcurrency,
   pid: () => Deno.pid,
+  fdLimit,
+  openFds,
   rss: () => Deno.memoryUsage().rss,
   execPath: () => Deno.execPath(),
   selfCommand: () => {

@@ -6,7 +6,7 @@ import type { ConnectEvents, StreamEvents, StreamSocket } from "./types.ts";
 
 /** Bytes queued before `write` takes no more (the owner waits for `drain`). */
 const HIGH_WATER = 262144;
-const MIN_READ = 4096;
+const MIN_READ = 1024;
 const MAX_READ = 65536;
 
 let report: (error: Error) => void = (error) => {

@@ -187,7 +187,10 @@ export interface Runtime {
   ): ChildProcess;
   /** The absolute path of an executable found on PATH, or undefined. */
   findExecutable(name: string): string | undefined;
-  makeTempDir(prefix: string): string;
+  /** Creates a private (0700) directory named `prefix` + random in `parent` (default: the system's). */
+  makeTempDir(prefix: string, parent?: string): string;
+  /** Names in a directory (empty when it cannot be read). */
+  listDir(path: string): string[];
   writeTextFile(path: string, text: string): void;
   removePath(path: string): void;
   readTextFile(path: string): string;
@@ -198,6 +201,10 @@ export interface Runtime {
   pid(): number;
   /** Resident memory of this process, in bytes. */
   rss(): number;
+  /** The soft limit of open file descriptors (Infinity when unknown). */
+  fdLimit(): number;
+  /** File descriptors open now (0 when unknown). */
+  openFds(): number;
   /** Absolute path of the running executable. */
   execPath(): string;
   /** How to start this same program again (router processes): command and leading args. */

@@ -11,6 +11,7 @@ import type { Logger } from "../log.ts";
 import type { ChildProcess, ConnectAddress, Runtime, Signal } from "../runtime/types.ts";
 import { VERSION } from "../version.ts";
 import { RestartPolicy } from "./restart_policy.ts";
+import { createRuntimeDir } from "./runtime_dir.ts";
 import { type Routers, startRouters } from "./routers.ts";
 import { startStats, startSubscriptions, type Subscriptions } from "./subscriptions.ts";
 import { WorkerPool } from "./worker_pool.ts";
@@ -108,7 +109,7 @@ export async function runMaster(
       );
       return EXIT_CONFIG;
     }
-    dir = runtime.makeTempDir("uwsgi-edge-");
+    dir = createRuntimeDir(runtime, logger, config.tempPath || undefined);
     try {
       workers = await startWorkers(runtime, logger, uwsgi, dir, 1, loaded, (m) => fatal!(m));
     } catch (error) {
@@ -129,7 +130,7 @@ export async function runMaster(
     config.gracetime * 1000,
     runtime.now,
   );
-  dir ??= runtime.makeTempDir("uwsgi-edge-");
+  dir ??= createRuntimeDir(runtime, logger, config.tempPath || undefined);
   const running: Running = {
     config,
     pool,

@@ -7,7 +7,8 @@ import { wrr } from "../balancer/wrr.ts";
 import { formatAddress } from "../config/address.ts";
 import type { Config, NodeConfig } from "../config/load.ts";
 import type { Logger } from "../log.ts";
-import type { ListenAddress, Runtime, StreamEvents, StreamSocket } from "../runtime/types.ts";
+import type { ListenAddress, Runtime } from "../runtime/types.ts";
+import { sendAndClose } from "../http/send_and_close.ts";
 import { Registry } from "../subscription/registry.ts";
 import { SubscriptionServer } from "../subscription/server.ts";
 import { statsDocument } from "../subscription/stats.ts";
@@ -91,17 +92,4 @@ export async function startStats(
   });
   logger.info(`stats server on ${formatAddress(address)}`);
   return { close: () => listener.close() };
-}
-
-/** Writes `bytes` to `socket`, then closes it; what the peer sends is ignored. */
-export function sendAndClose(socket: StreamSocket, bytes: Uint8Array): StreamEvents {
-  let rest = bytes;
-  const push = () => {
-    const n = socket.write(rest);
-    if (n < 0) return;
-    rest = rest.subarray(n);
-    if (rest.length === 0) socket.end();
-  };
-  push();
-  return { data: () => {}, drain: push, end: () => {}, closed: () => {} };
 }

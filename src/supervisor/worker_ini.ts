@@ -26,6 +26,8 @@ export function workerIni(entries: readonly Entry[], socketPath: string): string
     `socket = ${socketPath}`,
     "master = true",
     "die-on-term = true",
+    // workers leave when their master does (it dies with the edge: setpriv --pdeathsig)
+    "no-orphans = true",
     "need-app = true",
     // the edge logs every request (naming the node); the workers would log each twice
     "disable-logging = true",

@@ -57,9 +57,13 @@ export class WorkerPool {
   }
 
   #spawn(): ChildProcess {
-    const child = this.#runtime.spawn(this.#uwsgi, ["--ini", this.#iniPath], {
-      env: this.#runtime.env(),
-    });
+    // with setpriv, uWSGI's master gets SIGKILL when the edge dies, even by kill -9
+    const setpriv = this.#runtime.findExecutable("setpriv");
+    const child = setpriv
+      ? this.#runtime.spawn(setpriv, ["--pdeathsig", "KILL", this.#uwsgi, "--ini", this.#iniPath], {
+        env: this.#runtime.env(),
+      })
+      : this.#runtime.spawn(this.#uwsgi, ["--ini", this.#iniPath], { env: this.#runtime.env() });
     this.#child = child;
     this.#policy.started();
     this.#logger.info(`workers: uWSGI pid ${child.pid} on ${this.socketPath}`);

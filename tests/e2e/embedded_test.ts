@@ -222,3 +222,53 @@ Deno.test("e2e: embedded mode without uWSGI exits 2 saying what to install", asy
     /uwsgi-edge: Cannot start the application's workers as uWSGI is not installed at "\/nonexistent\/uwsgi": install it \(apt-get install uwsgi-core uwsgi-plugin-python3\)/,
   );
 });
+
+/** Pids of processes whose command line mentions `text`. */
+function processesWith(text: string): number[] {
+  const pids: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`);
+      if (cmdline.includes(text)) pids.push(Number(entry.name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+Deno.test("e2e: kill -9 of the edge takes its workers down; the next start removes its directory", async () => {
+  const parent = tempDir();
+  const port = freePort();
+  const args = [
+    "--http",
+    `127.0.0.1:${port}`,
+    "--wsgi-file",
+    TEST_APP,
+    "--processes",
+    "2",
+    "--http-temp-path",
+    parent.path,
+  ];
+  const edge = await startEdge(args);
+  const dir = /node (\S+)\/app-1\.sock/.exec(edge.output)![1]!;
+  assert.ok(dir.startsWith(parent.path));
+  assert.equal((await get(port)).status, 200);
+  assert.ok(processesWith(dir).length >= 3, "uWSGI's master and 2 workers run");
+  Deno.kill(edge.pid, "SIGKILL");
+  await edge.exited();
+  const deadline = Date.now() + 5000;
+  while (processesWith(dir).length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.deepEqual(processesWith(dir), [], "no uWSGI process outlives the edge");
+  const next = await startEdge(args);
+  try {
+    await next.waitFor(new RegExp(`removed ${dir}, left by an edge that died`));
+    assert.throws(() => Deno.statSync(dir));
+  } finally {
+    await next.stop();
+    parent.cleanup();
+  }
+});

@@ -189,10 +189,18 @@ export function edgeCommand(): { cmd: string; args: string[] } {
 /** Starts the edge with `args` and waits until every listener is up. */
 export async function startEdge(
   args: string[],
-  options: { env?: Record<string, string>; cwd?: string; listeners?: number } = {},
+  options: {
+    env?: Record<string, string>;
+    cwd?: string;
+    listeners?: number;
+    /** A command the edge runs under (["prlimit", "--nofile=256"]): it must exec the edge. */
+    wrapper?: string[];
+  } = {},
 ): Promise<Proc> {
   const { cmd, args: pre } = edgeCommand();
-  const proc = new Proc(cmd, [...pre, ...args], {
+  const wrapper = options.wrapper ?? [];
+  const full = [...wrapper, cmd, ...pre, ...args];
+  const proc = new Proc(full[0]!, full.slice(1), {
     env: { ...BASE_ENV, NO_COLOR: "1", ...options.env },
     ...(options.cwd ? { cwd: options.cwd } : {}),
   });
@@ -219,6 +227,24 @@ export async function rawRequest(port: number, bytes: string, timeoutMs = 5000):
   } finally {
     conn.close();
   }
+}
+
+/** Resident memory (VmRSS) of a process now, in MiB. */
+export function rssMiB(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? "0") / 1024;
+}
+
+/** File descriptors a process has open. */
+export function openFds(pid: number): number {
+  return [...Deno.readDirSync(`/proc/${pid}/fd`)].length;
+}
+
+/** CPU time (user + system) a process used so far, in ms. */
+export function cpuMs(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** Peak resident memory (VmHWM) of a process, in MiB. */

@@ -23,6 +23,7 @@ Deno.test("workerIni() writes the app options behind the private socket", () => 
       "socket = /run/edge/app.sock",
       "master = true",
       "die-on-term = true",
+      "no-orphans = true",
       "need-app = true",
       "disable-logging = true",
 

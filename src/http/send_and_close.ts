@@ -1,0 +1,29 @@
+/** The owner of a connection that only gets some bytes and a close (refusals, stats). */
+import type { StreamEvents, StreamSocket } from "../runtime/types.ts";
+
+/** How long the peer gets to read the bytes and close before the socket is reset. */
+const LINGER_MS = 1000;
+
+/**
+ * Writes `bytes` to `socket`, then closes it; what the peer sends is ignored. A peer that
+ * does not close its side is cut off after a second: such sockets must not pile up (they
+ * are sent when descriptors run short).
+ */
+export function sendAndClose(socket: StreamSocket, bytes: Uint8Array): StreamEvents {
+  let rest = bytes;
+  const push = () => {
+    if (rest.length === 0) return;
+    const n = socket.write(rest);
+    if (n < 0) return;
+    rest = rest.subarray(n);
+    if (rest.length === 0) socket.end();
+  };
+  push();
+  const timer = setTimeout(() => socket.terminate(), LINGER_MS);
+  return {
+    data: () => {},
+    drain: push,
+    end: () => socket.end(),
+    closed: () => clearTimeout(timer),
+  };
+}

@@ -1,0 +1,34 @@
+/** Process limits and directory listings from Linux's /proc and node:fs (both runtimes). */
+import fs from "node:fs";
+
+/** The soft RLIMIT_NOFILE, or Infinity when it cannot be read. */
+export function fdLimit(): number {
+  try {
+    const limits = fs.readFileSync("/proc/self/limits", "utf8");
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(limits);
+    return m && m[1] !== "unlimited" ? Number(m[1]) : Infinity;
+  } catch {
+    // not Linux: no limit known
+    return Infinity;
+  }
+}
+
+/** File descriptors open now (0 when unknown). */
+export function openFds(): number {
+  try {
+    return fs.readdirSync("/proc/self/fd").length;
+  } catch {
+    // not Linux
+    return 0;
+  }
+}
+
+/** Names in a directory (empty when it cannot be read). */
+export function listDir(path: string): string[] {
+  try {
+    return fs.readdirSync(path);
+  } catch {
+    // missing or unreadable: nothing to list
+    return [];
+  }
+}
