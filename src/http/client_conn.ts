@@ -131,11 +131,11 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
         this.#close();
         return;
       case BODY:
-        this.#abortRequest("the client closed during its body", "-", true);
+        this.#clientGone();
         return;
       case EXCHANGE:
         if (this.#body !== null && !this.#body.done) {
-          this.#abortRequest("the client closed during its body", undefined, true);
+          this.#clientGone();
         }
         return;
       case TUNNEL:
@@ -578,6 +578,18 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
     this.#exchange?.abort();
     if (hard || this.#ended) this.#terminate();
     else this.#close();
+  }
+
+  /** The client left in the middle of its body: its business, not an error of the edge. */
+  #clientGone(): void {
+    const head = this.#head;
+    if (head !== null) {
+      this.#ctx.logger.info(`${head.method} ${head.target}: the client closed during its body`);
+      this.#logAccess(499, 0, this.#exchange?.node?.name ?? "-");
+      this.#head = null;
+    }
+    this.#exchange?.abort();
+    this.#terminate();
   }
 
   /** The edge answers the request itself with an error, then closes. */
