@@ -145,7 +145,10 @@ export async function startUwsgi(
     "32768",
     ...extra,
   ], { env: BASE_ENV });
-  await proc.waitFor(/spawned uWSGI worker 2/);
+  // the last --processes wins, as in uWSGI
+  const at = extra.lastIndexOf("--processes");
+  const workers = at >= 0 ? extra[at + 1] : "2";
+  await proc.waitFor(new RegExp(`spawned uWSGI worker ${workers}\\b`));
   return proc;
 }
 

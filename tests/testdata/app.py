@@ -2,7 +2,10 @@
 
 Routes: /  /env  /echo  /bytes/N  /stream/N  /sleep/MS  /status/CODE  /chunked  /node
         /gzip/N  /gzipcl  /gzipce  /sse (uWSGI-Encoding: gzip variants)
+        /timed/N (N bytes; prints "timed N done at T" when the worker is done with them)
+        /events (a plain text/event-stream)  /unbuffered (X-Accel-Buffering: no, slow pieces)
 """
+import sys
 import json
 import os
 import time
@@ -87,6 +90,37 @@ def application(environ, start_response):
                 yield ("data: event %d\n\n" % i).encode()
                 time.sleep(0.4)
         return events()
+    if head == "timed":
+        n = int(arg or 0)
+        start_response("200 OK", [("Content-Type", "application/octet-stream"), ("Content-Length", str(n))])
+        return Timed(n)
+    if head in ("events", "unbuffered"):
+        headers = [("Content-Type", "text/event-stream")] if head == "events" else [
+            ("Content-Type", "text/plain"), ("X-Accel-Buffering", "no")]
+        start_response("200 OK", headers)
+
+        def slow():
+            for i in range(3):
+                yield ("data: event %d\n\n" % i).encode()
+                time.sleep(0.4)
+        return slow()
     if head == "node":
         return reply(os.environ.get("NODE", "?").encode())
     return reply(b"not found\n", status="404 Not Found")
+
+
+class Timed:
+    """N bytes in 1 MiB pieces; uWSGI calls close() once it wrote them all to the edge."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        left, block = self.n, b"t" * (1 << 20)
+        while left > 0:
+            k = min(left, len(block))
+            left -= k
+            yield block[:k]
+
+    def close(self):
+        print("timed %d done at %.3f" % (self.n, time.time()), file=sys.stderr, flush=True)

@@ -1,0 +1,205 @@
+/**
+ * Request and response buffering shield a single worker from slow clients (as nginx does):
+ * slow uploads and slow readers cost the edge a buffer and a temp file, never the worker.
+ */
+import assert from "node:assert/strict";
+import { freePort, peakRssMiB, Proc, startEdge, startUwsgi, tempDir } from "./helpers.ts";
+
+const encoder = new TextEncoder();
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let at = 0; at < bytes.length;) at += await conn.write(bytes.subarray(at));
+}
+
+/** Reads a whole response (until the server closes); its text and the time it took. */
+async function readAll(conn: Deno.Conn): Promise<string> {
+  let text = "";
+  const buf = new Uint8Array(65536);
+  while (true) {
+    const n = await conn.read(buf);
+    if (n === null) break;
+    text += new TextDecoder().decode(buf.subarray(0, n));
+  }
+  conn.close();
+  return text;
+}
+
+/** GET / every 200 ms until `stop()`; resolves to the slowest answer's time (ms). */
+function quickRequests(port: number): { stop: () => Promise<number[]> } {
+  let running = true;
+  const times: number[] = [];
+  const loop = (async () => {
+    while (running) {
+      const started = Date.now();
+      const res = await fetch(`http://127.0.0.1:${port}/`);
+      assert.equal(await res.text(), "Hello World\n");
+      times.push(Date.now() - started);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return times;
+    },
+  };
+}
+
+/** One uWSGI worker, an edge in front (`args` added), `body` with the edge's port. */
+async function withOneWorker(
+  args: string[],
+  body: (port: number, edge: Proc, backend: Proc) => Promise<void>,
+) {
+  const dir = tempDir();
+  const sock = `${dir.path}/app.sock`;
+  const backend = await startUwsgi(sock, ["--processes", "1"]);
+  const port = freePort();
+  const edge = await startEdge(["--http", `127.0.0.1:${port}`, "--http-to", sock, ...args]);
+  try {
+    await body(port, edge, backend);
+  } finally {
+    await edge.stop();
+    await backend.stop("SIGINT");
+    dir.cleanup();
+  }
+}
+
+/** Temp files the edge holds open (they are unlinked at once: "(deleted)" in /proc). */
+function tempFilesOpen(pid: number): number {
+  let n = 0;
+  for (const entry of Deno.readDirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (Deno.readLinkSync(`/proc/${pid}/fd/${entry.name}`).includes("spool-")) n++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return n;
+}
+
+Deno.test("e2e: (a) a 100 KB/s upload does not hold the only worker; quick requests go on", async () => {
+  await withOneWorker(["--disable-logging"], async (port, edge) => {
+    const size = 500_000;
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await writeAll(
+      conn,
+      encoder.encode(
+        `POST /echo?count HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\nConnection: close\r\n\r\n`,
+      ),
+    );
+    const quick = quickRequests(port);
+    const piece = new Uint8Array(10_000).fill(97);
+    for (let sent = 0; sent < size; sent += piece.length) {
+      await writeAll(conn, piece);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const answer = await readAll(conn);
+    const times = await quick.stop();
+    assert.match(answer, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n500000$/);
+    assert.ok(times.length >= 15, `${times.length} quick requests`);
+    assert.ok(Math.max(...times) < 500, `slowest quick request ${Math.max(...times)} ms`);
+    assert.equal(tempFilesOpen(edge.pid), 0);
+    console.log(
+      `(a) ${times.length} quick requests during the upload, slowest ${Math.max(...times)} ms`,
+    );
+  });
+});
+
+Deno.test("e2e: (b) a slow reader of 30 MB frees the worker at once and still gets every byte", async () => {
+  await withOneWorker(["--disable-logging"], async (port, edge, backend) => {
+    const size = 30 * 1024 * 1024;
+    const started = Date.now() / 1000;
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await writeAll(
+      conn,
+      encoder.encode(`GET /timed/${size} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
+    );
+    const quick = quickRequests(port);
+    const buf = new Uint8Array(65536);
+    let got = 0;
+    let spooled = 0;
+    while (true) {
+      const n = await conn.read(buf);
+      if (n === null) break;
+      got += n;
+      spooled = Math.max(spooled, tempFilesOpen(edge.pid));
+      // about 3 MB/s
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    conn.close();
+    const times = await quick.stop();
+    const done = Number(/timed \d+ done at ([\d.]+)/.exec(backend.output)?.[1]);
+    assert.ok(done - started < 2, `the worker was done after ${(done - started).toFixed(2)} s`);
+    assert.ok(Date.now() / 1000 - started > 4, "the client read slowly");
+    assert.ok(got > size, `the client got ${got} bytes`);
+    assert.equal(spooled, 1, "the response waited in a temp file");
+    assert.ok(Math.max(...times) < 500, `slowest quick request ${Math.max(...times)} ms`);
+    assert.equal(tempFilesOpen(edge.pid), 0, "the temp file is gone");
+    console.log(
+      `(b) worker done after ${(done - started).toFixed(2)} s, client after ${
+        (Date.now() / 1000 - started).toFixed(1)
+      } s, slowest quick request ${Math.max(...times)} ms`,
+    );
+  });
+});
+
+Deno.test("e2e: (c) X-Accel-Buffering: no and an event stream are flushed event by event", async () => {
+  await withOneWorker(["--disable-logging"], async (port) => {
+    for (const path of ["/events", "/unbuffered"]) {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`);
+      assert.equal(res.headers.get("x-accel-buffering"), null, "the instruction is not relayed");
+      const reader = res.body!.getReader();
+      const arrivals: number[] = [];
+      const started = Date.now();
+      let text = "";
+      while (true) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+        arrivals.push(Date.now() - started);
+      }
+      assert.equal(text, "data: event 0\n\ndata: event 1\n\ndata: event 2\n\n");
+      assert.ok(arrivals[0]! < 300, `${path}: first event after ${arrivals[0]} ms`);
+      assert.ok(arrivals.length >= 3, `${path}: ${arrivals.length} pieces`);
+      console.log(`(c) ${path}: pieces at ${arrivals.join(", ")} ms`);
+    }
+  });
+});
+
+Deno.test("e2e: (d) limits: 413 above http-max-body; 50 slow 20 MB uploads keep memory bounded", async () => {
+  await withOneWorker(["--disable-logging", "--http-max-body", "25000000"], async (port, edge) => {
+    const over = await Deno.connect({ hostname: "127.0.0.1", port });
+    await writeAll(
+      over,
+      encoder.encode("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 30000000\r\n\r\n"),
+    );
+    assert.match(await readAll(over), /^HTTP\/1\.1 413 /);
+    const size = 20_000_000;
+    const mib = new Uint8Array(1_000_000).fill(122);
+    const conns = await Promise.all(Array.from({ length: 50 }, async () => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      await writeAll(
+        conn,
+        encoder.encode(
+          `POST /echo?count HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\nConnection: close\r\n\r\n`,
+        ),
+      );
+      return conn;
+    }));
+    let spooled = 0;
+    for (let sent = 0; sent < size; sent += mib.length) {
+      await Promise.all(conns.map((conn) => writeAll(conn, mib)));
+      spooled = Math.max(spooled, tempFilesOpen(edge.pid));
+    }
+    const answers = await Promise.all(conns.map(readAll));
+    assert.ok(answers.every((a) => a.endsWith("\r\n\r\n20000000")), answers[0]);
+    assert.ok(spooled >= 40, `${spooled} uploads waited in temp files`);
+    const peak = peakRssMiB(edge.pid);
+    assert.ok(peak < 250, `edge peak RSS ${peak.toFixed(0)} MiB`);
+    assert.equal(tempFilesOpen(edge.pid), 0, "every temp file is gone");
+    console.log(
+      `(d) ${spooled} uploads in temp files at once, edge peak RSS ${peak.toFixed(0)} MiB`,
+    );
+  });
+});
