@@ -73,6 +73,8 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
   #exchange: Exchange | null = null;
   #relay: ResponseRelay | null = null;
   #started = 0;
+  /** Bytes the backend sent through a tunnel (WebSocket) so far. */
+  #tunnelled = 0;
 
   constructor(socket: StreamSocket, ctx: ServerContext, info: AcceptInfo) {
     this.#socket = socket;
@@ -147,13 +149,14 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
   closed(_error?: Error): void {
     if (this.#state === CLOSED) return;
     const inFlight = this.#head !== null;
+    const tunnel = this.#state === TUNNEL;
     this.#state = CLOSED;
     this.deadline = 0;
     this.#exchange?.abort();
     if (inFlight) {
       this.#logAccess(
-        this.#relay?.status ?? 499,
-        this.#relay?.sent ?? 0,
+        tunnel ? 101 : this.#relay?.status ?? 499,
+        tunnel ? this.#tunnelled : this.#relay?.sent ?? 0,
         this.#exchange?.node?.name ?? "-",
       );
     }
@@ -472,7 +475,10 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
   }
 
   responseBody(bytes: Uint8Array): boolean {
-    if (this.#state === TUNNEL) return this.#out.write(bytes);
+    if (this.#state === TUNNEL) {
+      this.#tunnelled += bytes.length;
+      return this.#out.write(bytes);
+    }
     try {
       return this.#relay!.body(bytes);
     } catch (error) {
@@ -483,7 +489,7 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
 
   responseEnd(): void {
     if (this.#state === TUNNEL) {
-      this.#logAccess(101, 0);
+      this.#logAccess(101, this.#tunnelled, this.#exchange?.node?.name ?? "-");
       this.#head = null;
       this.#close();
       return;
@@ -525,6 +531,7 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
 
   #startTunnel(head: ResponseHead, rest: Uint8Array | null): void {
     this.#state = TUNNEL;
+    this.#tunnelled = 0;
     this.#timer = 0;
     this.deadline = 0;
     this.#out.buffering = false;

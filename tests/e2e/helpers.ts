@@ -347,3 +347,40 @@ export async function withEdge(
   }
   return backend.output;
 }
+
+/** Runs a command to its end; its exit code and output. */
+export async function run(cmd: string, args: string[], cwd?: string) {
+  const out = await new Deno.Command(cmd, {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+    ...(cwd ? { cwd } : {}),
+  }).output();
+  return {
+    code: out.code,
+    out: new TextDecoder().decode(out.stdout),
+    err: new TextDecoder().decode(out.stderr),
+  };
+}
+
+/** A self-signed certificate `dir/name.crt` with its key `dir/name.key`, for `cn`. */
+export async function certificate(dir: string, name: string, cn = "localhost"): Promise<void> {
+  const made = await run("openssl", [
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    `${dir}/${name}.key`,
+    "-out",
+    `${dir}/${name}.crt`,
+    "-days",
+    "2",
+    "-subj",
+    `/CN=${cn}`,
+    "-addext",
+    `subjectAltName=DNS:${cn}`,
+  ]);
+  if (made.code !== 0) throw new Error(`openssl failed: ${made.err}`);
+}

@@ -1,39 +1,14 @@
 /** HTTPS listeners, HTTP/2 and the https redirect, with curl and nghttp (issue 6, part 1). */
 import assert from "node:assert/strict";
-import { edgeCommand, freePort, startEdge, startUwsgi, tempDir } from "./helpers.ts";
-
-async function run(cmd: string, args: string[], cwd?: string) {
-  const out = await new Deno.Command(cmd, {
-    args,
-    stdout: "piped",
-    stderr: "piped",
-    ...(cwd ? { cwd } : {}),
-  }).output();
-  return {
-    code: out.code,
-    out: new TextDecoder().decode(out.stdout),
-    err: new TextDecoder().decode(out.stderr),
-  };
-}
-
-async function certificate(dir: string, name: string): Promise<void> {
-  const made = await run("openssl", [
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    `${dir}/${name}.key`,
-    "-out",
-    `${dir}/${name}.crt`,
-    "-days",
-    "2",
-    "-subj",
-    "/CN=localhost",
-  ]);
-  assert.equal(made.code, 0, made.err);
-}
+import {
+  certificate,
+  edgeCommand,
+  freePort,
+  run,
+  startEdge,
+  startUwsgi,
+  tempDir,
+} from "./helpers.ts";
 
 Deno.test("e2e: https listener with HTTP/2, and http-to-https redirects", async (t) => {
   const dir = tempDir();
