@@ -4,6 +4,7 @@ import { parseConnectAddress, parseListenAddress, serverPortOf } from "./address
 import { ConfigError, type Entry } from "./errors.ts";
 import { findOption, type OptionSpec, suggestOption } from "./options.ts";
 import { expandValue } from "./placeholders.ts";
+import { httpsEntry, sniEntry } from "./tls.ts";
 
 /** One HTTP listener. */
 export interface ListenerConfig {
@@ -259,43 +260,22 @@ export function loadConfig(
       });
     }
   }
+  const sni = values.all("sni").map((entry) => sniEntry(entry, scope.readFile));
   for (const entry of values.all("https")) {
-    const [spec = "", certPath = "", keyPath = "", ciphers = "", ca = ""] = entry.value.split(",");
-    if (certPath === "" || keyPath === "") fail(entry, "it must be ADDR,CRT,KEY");
-    if (ciphers !== "") {
-      fail(
-        entry,
-        "cipher strings cannot be honoured on this runtime (it picks its own safe suite): drop the 4th field",
-      );
-    }
-    if (ca !== "") {
-      fail(entry, "client certificates (the 5th field) are not supported on this runtime");
-    }
+    const { spec, tls } = httpsEntry(entry, scope.readFile);
     const parsed = parseListenAddress(spec);
     if (!parsed.ok) fail(entry, parsed.rule);
-    const read = (path: string, what: string) => {
-      try {
-        return scope.readFile(path);
-      } catch (error) {
-        const why = error instanceof Error ? error.message : String(error);
-        return fail(entry, `the ${what} file cannot be read (${why})`);
-      }
-    };
-    const cert = read(certPath, "certificate");
-    const key = read(keyPath, "key");
-    if (!cert.includes("-----BEGIN CERTIFICATE-----")) {
-      fail(entry, `${certPath} is not a PEM certificate`);
-    }
-    if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) {
-      fail(entry, `${keyPath} is not a PEM private key`);
-    }
     listeners.push({
       option: "https",
       spec,
       address: parsed.address,
       serverPort: serverPortOf(spec),
-      tls: { cert, key, contexts: [] },
+      tls: { ...tls, contexts: sni },
     });
+  }
+  if (sni.length > 0 && !listeners.some((l) => l.tls)) {
+    const first = values.all("sni")[0]!;
+    fail(first, 'it needs an https listener (add "https = :443,site.crt,site.key")');
   }
   for (const entry of values.all("http-to-https")) {
     const [spec = "", port = ""] = entry.value.split(",");

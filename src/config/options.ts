@@ -73,6 +73,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: "HTTPS listener (HTTP/2 by ALPN); CIPHERS and CLIENT_CA are refused on this runtime",
   },
   {
+    name: "sni",
+    kind: "list",
+    owner: "edge",
+    arg: "HOST,CRT,KEY",
+    doc:
+      "certificate for clients asking for HOST by SNI, on every https listener (*.example.com matches one label)",
+  },
+  {
     name: "http-to-https",
     kind: "list",
     owner: "edge",

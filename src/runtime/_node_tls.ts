@@ -114,7 +114,12 @@ export function listenTls(
     },
   );
   for (const context of config.contexts) {
-    server.addContext(context.serverName, { cert: context.cert, key: context.key });
+    try {
+      server.addContext(context.serverName, { cert: context.cert, key: context.key });
+    } catch (error) {
+      const refused = new Error(`${context.serverName}: ${(error as Error).message}`);
+      return Promise.reject(Object.assign(refused, { sni: context.source ?? "" }));
+    }
   }
   // failed handshakes (scanners, wrong certificates) are the client's business
   server.on("tlsClientError", () => {});

@@ -70,7 +70,7 @@ export interface TlsConfig {
   cert: string;
   key: string;
   /** Certificates chosen by the client's server name; `*.example.com` matches one label. */
-  contexts: Array<{ serverName: string; cert: string; key: string }>;
+  contexts: Array<{ serverName: string; cert: string; key: string; source?: string }>;
 }
 
 /** What an accepted connection is. */

@@ -17,6 +17,12 @@ export async function startRouters(deps: EngineDeps, reusePort: boolean): Promis
     } catch (error) {
       await engine.shutdown();
       const why = error instanceof Error ? error.message : String(error);
+      const sni = (error as { sni?: string }).sni;
+      if (sni !== undefined) {
+        throw new ConfigError(
+          `Cannot use option "sni" (${sni}) as its certificate and key were refused: ${why}`,
+        );
+      }
       if (listener.tls && !/EADDRINUSE|EACCES|address already in use/i.test(why)) {
         throw new ConfigError(
           `Cannot use option "https" (${listener.spec}) as its certificate and key were refused: ${why}`,

@@ -84,14 +84,14 @@ Deno.test("e2e: unusable certificates and unsupported https fields exit 2 with o
   const cases: Array<[string, RegExp]> = [
     [
       `:0,missing.crt,a.key`,
-      /Cannot use option "https" \(command line\) as the certificate file cannot be read/,
+      /Cannot use option "https" \(command line\) as the certificate file missing\.crt cannot be read/,
     ],
     [`:0,junk.crt,a.key`, /as junk\.crt is not a PEM certificate/],
     [`:0,a.crt,a.key,HIGH`, /cipher strings cannot be honoured on this runtime/],
     [`:0,a.crt,a.key,,!ca.crt`, /client certificates \(the 5th field\) are not supported/],
     [
       `127.0.0.1:0,a.crt,b.key`,
-      /Cannot use option "https" \(127\.0\.0\.1:0\) as its certificate and key were refused/,
+      /Cannot use option "https" \(command line\) as its certificate and key were refused: b\.key is not the key of a\.crt/,
     ],
   ];
   try {
