@@ -3,20 +3,23 @@
 /** Where log text goes (a runtime's stderr, or a test's array). */
 export type LogSink = (text: string) => void;
 
-/** One request's access-log writer: call it with the outcome when the request is over. */
-export type RequestLog = (status: number, bytes: number, node: string) => void;
-
-/** The access-log writer of a request started at `started` (nothing when logging is off). */
-export function requestLog(
-  logger: Logger,
-  enabled: boolean,
-  now: () => number,
-  request: { client: string; method: string; uri: string; started: number },
-): RequestLog {
-  if (!enabled) return () => {};
-  return (status, bytes, node) =>
-    logger.access({ ...request, status, bytes, ms: now() - request.started, node });
+/** One access-log entry. */
+export interface AccessEntry {
+  /** The request id (X-Request-Id), when ids are on. */
+  id: string | undefined;
+  client: string;
+  method: string;
+  uri: string;
+  status: number;
+  bytes: number;
+  ms: number;
+  node: string;
+  /** Time the backend took (connect to last byte), -1 when none was involved. */
+  upstreamMs: number;
 }
+
+/** How access lines look: uWSGI-like text, or one JSON object per line (`log-format`). */
+export type AccessFormat = "text" | "json";
 
 /** A small logger: startup/info lines, warnings, errors and access lines. */
 export class Logger {
@@ -26,6 +29,8 @@ export class Logger {
   readonly #clock: () => number;
 
   readonly #tag: string;
+  /** How access lines look. */
+  accessFormat: AccessFormat = "text";
 
   constructor(sink: LogSink, clock: () => number = Date.now, tag = "") {
     this.#sink = sink;
@@ -46,19 +51,28 @@ export class Logger {
   }
 
   /** One access-log line per request. */
-  access(
-    entry: {
-      client: string;
-      method: string;
-      uri: string;
-      status: number;
-      bytes: number;
-      ms: number;
-      node: string;
-    },
-  ): void {
+  access(entry: AccessEntry): void {
+    if (this.accessFormat === "json") {
+      const ms = Math.round(entry.ms * 1000) / 1000;
+      this.#raw(JSON.stringify({
+        time: new Date(this.#clock()).toISOString(),
+        id: entry.id ?? null,
+        client: entry.client,
+        method: entry.method,
+        uri: entry.uri,
+        status: entry.status,
+        bytes: entry.bytes,
+        ms,
+        node: entry.node,
+        upstream_ms: entry.upstreamMs < 0 ? null : Math.round(entry.upstreamMs * 1000) / 1000,
+        ...(this.#tag === "" ? {} : { process: this.#tag.slice(1, -2) }),
+      }));
+      return;
+    }
     this.#line(
-      `${entry.client} ${entry.method} ${entry.uri} => ${entry.status} ${entry.bytes} bytes in ${entry.ms} ms via ${entry.node}`,
+      `${entry.client} ${entry.method} ${entry.uri} => ${entry.status} ${entry.bytes} bytes in ${
+        Math.round(entry.ms)
+      } ms via ${entry.node}`,
     );
   }
 
@@ -81,8 +95,12 @@ export class Logger {
       this.#stampAt = now;
       this.#stamp = `[${new Date(now).toISOString()}] `;
     }
-    this.#pending += `${this.#stamp}${this.#tag}${message}\n`;
+    this.#raw(`${this.#stamp}${this.#tag}${message}`);
+  }
 
+  /** Queues a whole line (flushed at the end of the event-loop turn). */
+  #raw(line: string): void {
+    this.#pending += line + "\n";
     if (!this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(() => this.flush());

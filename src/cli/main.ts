@@ -78,6 +78,7 @@ export async function main(args: readonly string[], runtime: Runtime): Promise<n
       runtime.writeStdout(loaded.gets.map((v) => v + "\n").join(""));
       return EXIT_OK;
     }
+    logger.accessFormat = loaded.config.logFormat;
     if (!routerIndex) { for (const warning of loaded.warnings) logger.warn(warning); }
     checkRunnable(loaded);
   } catch (error) {

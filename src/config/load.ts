@@ -5,6 +5,7 @@ import { ConfigError, type Entry } from "./errors.ts";
 import { findOption, type OptionSpec, suggestOption } from "./options.ts";
 import { expandValue } from "./placeholders.ts";
 import { httpsEntry, sniEntry } from "./tls.ts";
+import { TrustedProxies } from "../http/trust.ts";
 
 /** One HTTP listener. */
 export interface ListenerConfig {
@@ -74,6 +75,10 @@ export interface Config {
   manageExpect: number;
   proxyProtocol: boolean;
   xForwarded: boolean;
+  /** `http-trusted-proxies` ranges (validated). */
+  trustedProxies: string[];
+  requestIds: boolean;
+  logFormat: "text" | "json";
   /** `http-subscription-server`, parsed (UDP as a tcp-kind address). */
   subscriptionServer: ListenAddress | undefined;
   subscriptionServerSpec: string;
@@ -356,6 +361,9 @@ export function loadConfig(
     manageExpect: int("http-manage-expect", 1),
     proxyProtocol: bool("http-enable-proxy-protocol", false),
     xForwarded: bool("http-x-forwarded", false),
+    trustedProxies: trustedProxies(values.all("http-trusted-proxies")),
+    requestIds: bool("http-request-id", true),
+    logFormat: logFormat(values.last("log-format"), warnings),
     subscriptionServer: undefined,
     subscriptionServerSpec: values.last("http-subscription-server")?.value ?? "",
     subscriptionFallbackKey: values.last("http-subscription-fallback-key")?.value,
@@ -419,6 +427,28 @@ export function loadConfig(
     embedded,
     appEntries: embedded ? appEntries : [],
   };
+}
+
+/** `http-trusted-proxies` values, each checked to be addresses or CIDR ranges. */
+function trustedProxies(entries: Entry[]): string[] {
+  for (const entry of entries) {
+    const parsed = TrustedProxies.parse([entry.value]);
+    if (typeof parsed === "string") fail(entry, parsed);
+  }
+  return entries.map((entry) => entry.value);
+}
+
+/** `log-format`: json, or text; uWSGI's %(...) format strings are not the edge's business. */
+function logFormat(entry: Entry | undefined, warnings: string[]): "text" | "json" {
+  if (entry === undefined || entry.value === "text" || entry.value === "") return "text";
+  if (entry.value === "json") return "json";
+  if (entry.value.includes("%(")) {
+    warnings.push(
+      `Ignoring option "log-format" (${entry.origin}): uWSGI's log-format strings are not interpreted; the edge writes its own access line (use json for JSON lines): current value is "${entry.value}"`,
+    );
+    return "text";
+  }
+  return fail(entry, 'it must be "text" or "json"');
 }
 
 /** Edge options the workers need as well. */

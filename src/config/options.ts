@@ -449,6 +449,31 @@ export const OPTIONS: readonly OptionSpec[] = [
       "read a PROXY protocol v1 line before the request: its source becomes REMOTE_ADDR/REMOTE_PORT",
   },
   {
+    name: "http-trusted-proxies",
+    kind: "list",
+    owner: "edge",
+    arg: "CIDR[,CIDR]",
+    doc:
+      "proxies (CDN, load balancer) whose X-Forwarded-For/-Proto and X-Request-Id are believed; from anyone else they are replaced (nginx set_real_ip_from)",
+  },
+  {
+    name: "http-request-id",
+    kind: "bool",
+    owner: "edge",
+    default: "on",
+    doc:
+      "give each request an id: HTTP_X_REQUEST_ID for the app, X-Request-Id in the response (a trusted proxy's own is kept)",
+  },
+  {
+    name: "log-format",
+    kind: "string",
+    owner: "edge",
+    arg: "FORMAT",
+    default: "text",
+    doc:
+      "access lines as text (uWSGI-like) or json (time, id, client, method, uri, status, bytes, ms, node, upstream_ms)",
+  },
+  {
     name: "http-x-forwarded",
     kind: "bool",
     owner: "edge",

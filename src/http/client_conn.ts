@@ -19,6 +19,7 @@ import {
   RequestError,
   type RequestHead,
 } from "./request_head.ts";
+import { forwardingFacts } from "./forwarding.ts";
 import { type PacketFacts, requestPacket, withVar } from "./request_packet.ts";
 import { type RelayOwner, ResponseRelay } from "./response_relay.ts";
 import type { ServerContext } from "./server_context.ts";
@@ -75,6 +76,13 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
   #started = 0;
   /** Bytes the backend sent through a tunnel (WebSocket) so far. */
   #tunnelled = 0;
+  /** The request's id (returned as X-Request-Id), when ids are on. */
+  #requestId: string | undefined;
+  /** When the exchange began and its backend was done (ms; access logs only). */
+  #dispatchedAt = 0;
+  #upstreamMs = -1;
+  /** The socket's peer is a trusted proxy (its forwarding headers are believed). */
+  readonly #socketTrusted: boolean;
 
   constructor(socket: StreamSocket, ctx: ServerContext, info: AcceptInfo) {
     this.#socket = socket;
@@ -82,6 +90,7 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
     this.#remoteAddr = info.peer.address;
     this.#remotePort = String(info.peer.port);
     this.#proxyHeader = ctx.config.proxyProtocol;
+    this.#socketTrusted = ctx.forwarding.trusted?.has(info.peer.address) ?? false;
     this.#out = new OutQueue(socket, ctx.responseLimits, info.writesCopy);
     ctx.deadlines.add(this);
     ctx.connections.add(this);
@@ -288,15 +297,19 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
     this.#head = head;
     this.#timer = 0;
     this.deadline = 0;
-    this.#started = config.logging ? ctx.clock() : 0;
+    this.#started = ctx.clock();
+    this.#requestId = undefined;
+    this.#upstreamMs = -1;
     this.#keepAlive = !ctx.draining && !this.#ended &&
       (head.http11 ? !head.close : head.keepAlive);
-    ctx.counters.requests++;
+    ctx.counters.begin();
     if (ctx.listener.redirectPort !== undefined) {
       this.#redirect(head);
       return;
     }
     const upgrade = head.upgradeTo === "websocket" && config.websockets;
+    // the id first: the edge's own answers carry it too
+    const facts = this.#facts(head);
     if (head.expect !== undefined && config.manageExpect > 0 && !this.#checkExpect(head)) return;
     if (config.maxBody > 0 && head.contentLength > config.maxBody) {
       this.#answerError(413, `Content-Length ${head.contentLength} over http-max-body`);
@@ -304,7 +317,7 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
     }
     let packet: Uint8Array;
     try {
-      packet = requestPacket(head, ctx.template, this.#facts(head));
+      packet = requestPacket(head, ctx.template, facts);
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
       this.#answerError(431, error.message);
@@ -334,21 +347,11 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
     this.#readBody();
   }
 
-  /** The vars that depend on the connection (REMOTE_*, X-Forwarded-*). */
+  /** The vars that depend on the connection (REMOTE_*, HTTPS, X-Forwarded-*, the id). */
   #facts(head: RequestHead): PacketFacts {
-    const facts = FACTS;
-    facts.remoteAddr = this.#remoteAddr;
-    facts.remotePort = this.#remotePort;
-    const replace = this.#ctx.config.xForwarded;
-    facts.replaceForwarded = replace;
-    facts.forwardedFor = replace
-      ? (head.forwardedFor === undefined
-        ? this.#remoteAddr
-        : `${head.forwardedFor}, ${this.#remoteAddr}`)
-      : undefined;
-    facts.forwardedProto = replace
-      ? (this.#ctx.listener.tls !== undefined ? "https" : "http")
-      : undefined;
+    const peer = { address: this.#remoteAddr, port: this.#remotePort };
+    const facts = forwardingFacts(head, peer, this.#socketTrusted, this.#ctx.forwarding, FACTS);
+    this.#requestId = facts.requestId;
     return facts;
   }
 
@@ -441,6 +444,7 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
     });
     this.#exchange = exchange;
     this.#packet = null;
+    this.#dispatchedAt = this.#ctx.config.logging ? this.#ctx.clock() : 0;
     exchange.start();
   }
 
@@ -466,7 +470,14 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
       this.#startTunnel(head, body === null ? null : body.subarray(start, end));
       return;
     }
-    this.#relay = new ResponseRelay(this.#ctx, this.#out, this.#head!, this.#keepAlive, this);
+    this.#relay = new ResponseRelay(
+      this.#ctx,
+      this.#out,
+      this.#head!,
+      this.#keepAlive,
+      this,
+      this.#requestId,
+    );
     try {
       this.#relay.start(head, body, start, end);
     } catch (error) {
@@ -488,6 +499,7 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
   }
 
   responseEnd(): void {
+    this.#upstreamDone();
     if (this.#state === TUNNEL) {
       this.#logAccess(101, this.#tunnelled, this.#exchange?.node?.name ?? "-");
       this.#head = null;
@@ -507,12 +519,14 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
     // an unread body would be taken for the next request: close then
     const reusable = this.#keepAlive && (this.#body === null || this.#body.done);
     const retry = status === 503 ? `Retry-After: ${RETRY_AFTER_S}\r\n` : "";
-    this.#out.write(errorResponse(status, reusable, retry));
+    this.#upstreamDone();
+    this.#out.write(errorResponse(status, reusable, retry + this.#idLine()));
     this.#logAccess(status, 0, node);
     this.#finishRequest(reusable, true);
   }
 
   aborted(cause: string, node: string): void {
+    this.#upstreamDone();
     this.#abortRequest(cause, node);
   }
 
@@ -607,7 +621,7 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
       ctx.logger.warn(`${head?.method ?? "-"} ${head?.target ?? "-"} => ${status}: ${cause}`);
     }
     this.#exchange?.abort();
-    this.#out.write(errorResponse(status, false));
+    this.#out.write(errorResponse(status, false, this.#idLine()));
     if (head !== null) this.#logAccess(status, 0);
     this.#head = null;
     this.#close();
@@ -649,20 +663,33 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
 
   #logAccess(status: number, bytes: number, node = "-"): void {
     const ctx = this.#ctx;
-    const counters = ctx.counters;
-    counters.statuses[Math.min(5, Math.floor(status / 100))]!++;
-    counters.bytesOut += bytes;
+    const ms = ctx.clock() - this.#started;
+    ctx.counters.end(status, bytes, node, ms);
     const head = this.#head;
     if (!ctx.config.logging || head === null) return;
     ctx.logger.access({
+      id: this.#requestId,
       client: this.#remoteAddr,
       method: head.method,
       uri: head.target,
       status,
       bytes,
-      ms: ctx.clock() - this.#started,
+      ms,
       node,
+      upstreamMs: this.#upstreamMs,
     });
+  }
+
+  /** The X-Request-Id line of the edge's own answers. */
+  #idLine(): string {
+    return this.#requestId === undefined ? "" : `X-Request-Id: ${this.#requestId}\r\n`;
+  }
+
+  /** The backend's part is over: its time goes to the access log. */
+  #upstreamDone(): void {
+    if (this.#dispatchedAt > 0 && this.#upstreamMs < 0) {
+      this.#upstreamMs = this.#ctx.clock() - this.#dispatchedAt;
+    }
   }
 
   #idleMs(): number {
@@ -694,6 +721,9 @@ const RETRY_AFTER_S = 1;
 const FACTS: PacketFacts = {
   remoteAddr: "",
   remotePort: "",
+  https: false,
+  requestId: undefined,
+  dropRequestId: false,
   replaceForwarded: false,
   forwardedFor: undefined,
   forwardedProto: undefined,

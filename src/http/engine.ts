@@ -16,12 +16,10 @@ import type { ExchangeContext } from "./exchange.ts";
 import { errorResponse } from "./client_head.ts";
 import { http2Handler } from "./h2_bridge.ts";
 import { sendAndClose } from "./send_and_close.ts";
-import {
-  type Counters,
-  encodeHeaders,
-  packetTemplate,
-  type ServerContext,
-} from "./server_context.ts";
+import { Counters } from "./counters.ts";
+import { type ForwardingPolicy, RequestIds } from "./forwarding.ts";
+import { encodeHeaders, packetTemplate, type ServerContext } from "./server_context.ts";
+import { TrustedProxies } from "./trust.ts";
 
 /** What the engine is built from. */
 export interface EngineDeps {
@@ -46,12 +44,13 @@ const FULL = errorResponse(503, false, "Retry-After: 1\r\n");
 export class Engine {
   readonly deadlines: Deadlines;
   readonly dispatcher: Dispatcher;
-  readonly counters: Counters = { requests: 0, statuses: [0, 0, 0, 0, 0, 0], bytesOut: 0 };
+  readonly counters = new Counters();
   readonly #deps: EngineDeps;
   readonly #connections = new Set<{ drainConnection(): void }>();
   readonly #listeners: StreamListener[] = [];
   readonly #contexts: ServerContext[] = [];
   readonly #exchanges: ExchangeContext;
+  readonly #forwarding: ForwardingPolicy;
   /**
    * Clients served at once: each may need a backend connection, so two descriptors each
    * within the process's limit. Beyond it a client gets 503 at once: accepting into a
@@ -81,6 +80,13 @@ export class Engine {
         ? undefined
         : (node, why) => logger.warn(`cannot connect to node ${node}: ${why}`),
     });
+    const trusted = TrustedProxies.parse(config.trustedProxies);
+    this.#forwarding = {
+      trusted: typeof trusted === "string" || config.trustedProxies.length === 0 ? null : trusted,
+      xForwarded: config.xForwarded,
+      tls: false,
+      ids: config.requestIds ? new RequestIds(crypto.getRandomValues(new Uint8Array(4))) : null,
+    };
     this.#exchanges = {
       dispatcher: this.dispatcher,
       connect: runtime.connect,
@@ -123,6 +129,7 @@ export class Engine {
       connections: this.#connections,
       draining: false,
       counters: this.counters,
+      forwarding: { ...this.#forwarding, tls: listener.tls !== undefined },
     };
     let lastFailure = 0;
     const failed = (message: string) => {

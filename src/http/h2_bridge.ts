@@ -16,6 +16,7 @@ import {
 import { latin1, STATUS_TEXT } from "./client_head.ts";
 import { Exchange, type ExchangeOwner } from "./exchange.ts";
 import { parseRequestHead, RequestError, type RequestHead } from "./request_head.ts";
+import { forwardingFacts } from "./forwarding.ts";
 import { requestPacket, withVar } from "./request_packet.ts";
 import type { ServerContext } from "./server_context.ts";
 import { Spool } from "./spool.ts";
@@ -76,6 +77,7 @@ class H2Stream implements ExchangeOwner {
   #status = 0;
   #sent = 0;
   #done = false;
+  #requestId: string | undefined;
   readonly #started: number;
 
   constructor(ctx: ServerContext, request: H2Request, response: H2Response) {
@@ -83,7 +85,7 @@ class H2Stream implements ExchangeOwner {
     this.#request = request;
     this.#response = response;
     this.#started = ctx.clock();
-    ctx.counters.requests++;
+    ctx.counters.begin();
     response.on("close", () => {
       if (!this.#done) this.#end(this.#status || 499, "the client closed the stream");
     });
@@ -135,16 +137,21 @@ class H2Stream implements ExchangeOwner {
     const remoteAddr = socket.remoteAddress ?? "0.0.0.0";
     let packet: Uint8Array;
     try {
-      packet = requestPacket(head, ctx.template, {
-        remoteAddr,
-        remotePort: String(socket.remotePort ?? 0),
-        replaceForwarded: ctx.config.xForwarded,
-        forwardedFor: ctx.config.xForwarded
-          ? (head.forwardedFor ? `${head.forwardedFor}, ${remoteAddr}` : remoteAddr)
-          : undefined,
-        forwardedProto: ctx.config.xForwarded ? "https" : undefined,
+      const peer = { address: remoteAddr, port: String(socket.remotePort ?? 0) };
+      const trusted = ctx.forwarding.trusted?.has(remoteAddr) ?? false;
+      const facts = forwardingFacts(head, peer, trusted, ctx.forwarding, {
+        remoteAddr: "",
+        remotePort: "",
+        https: true,
+        requestId: undefined,
+        dropRequestId: false,
+        replaceForwarded: false,
+        forwardedFor: undefined,
+        forwardedProto: undefined,
         more: [],
-      }, "HTTP/2.0");
+      });
+      this.#requestId = facts.requestId;
+      packet = requestPacket(head, ctx.template, facts, "HTTP/2.0");
       if (body !== null && head.contentLength < 0) {
         packet = withVar(packet, "CONTENT_LENGTH", String(body.total));
       }
@@ -186,6 +193,7 @@ class H2Stream implements ExchangeOwner {
       );
     }
     for (const [name, value] of this.#ctx.config.addHeaders) add(name.toLowerCase(), value);
+    if (this.#requestId !== undefined) add("x-request-id", this.#requestId);
     try {
       this.#response.writeHead(head.status, headers);
     } catch (error) {
@@ -219,6 +227,7 @@ class H2Stream implements ExchangeOwner {
     const reason = STATUS_TEXT[status] ?? "Error";
     const headers: Record<string, string> = { "content-type": "text/plain; charset=utf-8" };
     if (status === 503) headers["retry-after"] = "1";
+    if (this.#requestId !== undefined) headers["x-request-id"] = this.#requestId;
     this.#response.writeHead(status, headers);
     this.#response.end(latin1(`${status} ${reason}\n`));
     this.#status = status;
@@ -240,17 +249,19 @@ class H2Stream implements ExchangeOwner {
     if (cause && !ctx.config.quiet && status !== 499) {
       ctx.logger.error(`${this.#request.method} ${this.#request.url} via ${node}: ${cause}`);
     }
-    ctx.counters.statuses[Math.min(5, Math.floor(status / 100))]!++;
-    ctx.counters.bytesOut += this.#sent;
+    const ms = ctx.clock() - this.#started;
+    ctx.counters.end(status, this.#sent, node, ms);
     if (!ctx.config.logging) return;
     ctx.logger.access({
+      id: this.#requestId,
       client: this.#request.socket.remoteAddress ?? "0.0.0.0",
       method: this.#request.method,
       uri: this.#request.url,
       status,
       bytes: this.#sent,
-      ms: ctx.clock() - this.#started,
+      ms,
       node,
+      upstreamMs: -1,
     });
   }
 }

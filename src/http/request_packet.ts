@@ -10,6 +10,7 @@ import {
   FIELD_DROPPED,
   FIELD_HASHES,
   FIELD_HOST,
+  FIELD_REQUEST_ID,
   FIELD_ROLES,
   FIELD_TRANSFER_ENCODING,
   FIELD_X_FORWARDED,
@@ -22,7 +23,7 @@ import {
 export interface PacketTemplate {
   modifier1: number;
   modifier2: number;
-  /** SCRIPT_NAME, SERVER_NAME (unless taken from Host), SERVER_PORT, UWSGI_ROUTER, HTTPS. */
+  /** SCRIPT_NAME, SERVER_NAME (unless taken from Host), SERVER_PORT, UWSGI_ROUTER. */
   fixed: Uint8Array;
   /** `http-server-name-as-http-host`: SERVER_NAME follows HTTP_HOST. */
   serverNameAsHost: boolean;
@@ -35,6 +36,12 @@ export interface PacketFacts {
   /** REMOTE_ADDR and REMOTE_PORT values. */
   remoteAddr: string;
   remotePort: string;
+  /** HTTPS=on (a TLS listener, or a trusted proxy's X-Forwarded-Proto: https). */
+  https: boolean;
+  /** The request id, sent as HTTP_X_REQUEST_ID (undefined: none). */
+  requestId: string | undefined;
+  /** The client's own X-Request-Id is replaced by `requestId`. */
+  dropRequestId: boolean;
   /** Drop the client's X-Forwarded-For/-Proto and send these instead (when defined). */
   replaceForwarded: boolean;
   forwardedFor: string | undefined;
@@ -271,12 +278,14 @@ export function requestPacket(
   }
   pair("SERVER_PROTOCOL", protocol ?? (head.http11 ? "HTTP/1.1" : "HTTP/1.0"));
   copy(template.fixed, 0, template.fixed.length);
+  if (facts.https) pair("HTTPS", "on");
   pair("REMOTE_ADDR", facts.remoteAddr);
   pair("REMOTE_PORT", facts.remotePort);
 
   let skip = FIELD_DROPPED;
   if (head.chunked) skip |= FIELD_TRANSFER_ENCODING;
   if (facts.replaceForwarded) skip |= FIELD_X_FORWARDED;
+  if (facts.dropRequestId) skip |= FIELD_REQUEST_ID;
   for (let i = 0; i < head.count; i++) MERGED[i] = 0;
   let length = false;
   for (let i = 0; i < head.count; i++) {
@@ -297,6 +306,9 @@ export function requestPacket(
   }
   if (facts.forwardedFor !== undefined) pair("HTTP_X_FORWARDED_FOR", facts.forwardedFor);
   if (facts.forwardedProto !== undefined) pair("HTTP_X_FORWARDED_PROTO", facts.forwardedProto);
+  if (facts.dropRequestId && facts.requestId !== undefined) {
+    pair("HTTP_X_REQUEST_ID", facts.requestId);
+  }
   for (const [key, value] of facts.more) pair(key, value);
   if (at + template.extra.length <= OUT.length) copy(template.extra, 0, template.extra.length);
   const size = at - HEADER_SIZE;

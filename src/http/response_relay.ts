@@ -4,7 +4,7 @@
  * when `http-auto-gzip` applies, and written through the connection's queue. The head and
  * the first body bytes go out in one write.
  */
-import { type ClientFraming, clientHead, HEAD_OUT } from "./client_head.ts";
+import { type ClientFraming, clientHead, HEAD_OUT, latin1 } from "./client_head.ts";
 import type { ResponseHead } from "../uwsgi/response_head.ts";
 import { acceptsGzip, GzipStream } from "./gzip.ts";
 import type { OutQueue } from "./out_queue.ts";
@@ -42,6 +42,7 @@ export class ResponseRelay {
   readonly #out: OutQueue;
   readonly #request: RequestHead;
   readonly #owner: RelayOwner;
+  readonly #requestId: string | undefined;
 
   constructor(
     ctx: ServerContext,
@@ -49,7 +50,9 @@ export class ResponseRelay {
     request: RequestHead,
     keepAlive: boolean,
     owner: RelayOwner,
+    requestId: string | undefined,
   ) {
+    this.#requestId = requestId;
     this.#ctx = ctx;
     this.#out = out;
     this.#request = request;
@@ -67,7 +70,7 @@ export class ResponseRelay {
       http11: request.http11,
       keepAlive: this.keepAlive,
       addHeaders: ctx.addHeaders,
-      extra: EMPTY,
+      extra: this.#requestId === undefined ? EMPTY : latin1(`X-Request-Id: ${this.#requestId}\r\n`),
       date: dateLine(ctx.deadlines.now),
       autoGzip: config.autoGzip,
       acceptsGzip: config.autoGzip && acceptsGzip(request.acceptEncoding),

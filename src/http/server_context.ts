@@ -1,20 +1,14 @@
 /** What the connections of one listener share: settings, encoded constants, services. */
 import type { Config, ListenerConfig } from "../config/load.ts";
 import type { Logger } from "../log.ts";
+import type { Counters } from "./counters.ts";
 import type { Deadlines } from "./deadlines.ts";
+import type { ForwardingPolicy } from "./forwarding.ts";
 import type { ExchangeContext } from "./exchange.ts";
 import type { BufferLimits } from "./out_queue.ts";
 import { encodeVars, type PacketTemplate } from "./request_packet.ts";
 import { latin1 } from "./client_head.ts";
 import type { OpenTempFile } from "./spool.ts";
-
-/** Counters a listener keeps for stats and metrics. */
-export interface Counters {
-  requests: number;
-  /** Responses by status class: index 1 = 1xx ... 5 = 5xx. */
-  statuses: number[];
-  bytesOut: number;
-}
 
 /** The shared context of a listener's connections. */
 export interface ServerContext {
@@ -39,6 +33,8 @@ export interface ServerContext {
   /** Shutting down: no new requests on open connections. */
   draining: boolean;
   counters: Counters;
+  /** How forwarding headers and request ids are handled. */
+  forwarding: ForwardingPolicy;
 }
 
 /** The packet template of a listener. */
@@ -50,7 +46,6 @@ export function packetTemplate(
   const fixed: Array<[string, string]> = [["SCRIPT_NAME", ""]];
   if (!config.serverNameAsHttpHost) fixed.push(["SERVER_NAME", hostname]);
   fixed.push(["SERVER_PORT", listener.serverPort], ["UWSGI_ROUTER", "http"]);
-  if (listener.tls) fixed.push(["HTTPS", "on"]);
   return {
     modifier1: config.modifier1,
     modifier2: config.modifier2,

@@ -182,6 +182,7 @@ Deno.test("e2e: the app sees the same vars through the edge as through uWSGI's r
     `127.0.0.1:${edgePort}`,
     "--http-to",
     sock,
+    "--http-request-id=false",
     "--http-var",
     "EXTRA=1",
   ]);

@@ -110,7 +110,7 @@ Deno.test("e2e: request bodies, Expect and size limits", async (t) => {
         );
         assert.match(
           ok,
-          /Content-Length: 7\r\n(Date: [^\r]*\r\n)?(Connection: close\r\n)?\r\nabcdefg$/,
+          /Content-Length: 7\r\n([^\r\n]+\r\n)*\r\nabcdefg$/,
         );
         const big = await rawRequest(
           port,

@@ -24,6 +24,9 @@ const template = {
 const facts = {
   remoteAddr: "127.0.0.1",
   remotePort: "40000",
+  https: false,
+  requestId: undefined,
+  dropRequestId: false,
   replaceForwarded: false,
   forwardedFor: undefined,
   forwardedProto: undefined,
