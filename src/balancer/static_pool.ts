@@ -10,6 +10,8 @@ export interface StaticNode<T> {
   hits: number;
   /** Clock time (ms) the node was marked failed; 0 while alive. */
   failedAt: number;
+  /** An active health check failed: no requests until one succeeds. */
+  down: boolean;
 }
 
 /** Round-robin over nodes with a grace period for failed ones. */
@@ -20,7 +22,7 @@ export class StaticPool<T> {
   readonly #now: () => number;
 
   constructor(nodes: Array<{ node: T; name: string }>, graceMs: number, now: () => number) {
-    this.nodes = nodes.map(({ node, name }) => ({ node, name, hits: 0, failedAt: 0 }));
+    this.nodes = nodes.map(({ node, name }) => ({ node, name, hits: 0, failedAt: 0, down: false }));
     this.#graceMs = graceMs;
     this.#now = now;
   }
@@ -34,7 +36,7 @@ export class StaticPool<T> {
     for (let step = 0; step < n; step++) {
       const entry = this.nodes[this.#cursor]!;
       this.#cursor = (this.#cursor + 1) % n;
-      if (tried?.has(entry.node)) continue;
+      if (tried?.has(entry.node) || entry.down) continue;
       if (entry.failedAt !== 0) {
         if (this.#now() - entry.failedAt < this.#graceMs) continue;
         entry.failedAt = 0;
@@ -51,9 +53,19 @@ export class StaticPool<T> {
     this.nodes.splice(
       0,
       this.nodes.length,
-      ...nodes.map(({ node, name }) => ({ node, name, hits: 0, failedAt: 0 })),
+      ...nodes.map(({ node, name }) => ({ node, name, hits: 0, failedAt: 0, down: false })),
     );
     this.#cursor = 0;
+  }
+
+  /** `entry` may get requests now (not down, not within its grace period). */
+  up(entry: StaticNode<T>): boolean {
+    return !entry.down && (entry.failedAt === 0 || this.#now() - entry.failedAt >= this.#graceMs);
+  }
+
+  /** Some node may get requests now. */
+  get usable(): boolean {
+    return this.nodes.some((n) => this.up(n));
   }
 
   /**

@@ -77,6 +77,10 @@ export interface Config {
   xForwarded: boolean;
   /** `http-trusted-proxies` ranges (validated). */
   trustedProxies: string[];
+  /** `http-health-check`: path and interval (s), or undefined. */
+  healthCheck: { path: string; interval: number } | undefined;
+  /** `http-health-path` ("" = none). */
+  healthPath: string;
   requestIds: boolean;
   logFormat: "text" | "json";
   /** `http-subscription-server`, parsed (UDP as a tcp-kind address). */
@@ -363,6 +367,8 @@ export function loadConfig(
     xForwarded: bool("http-x-forwarded", false),
     trustedProxies: trustedProxies(values.all("http-trusted-proxies")),
     requestIds: bool("http-request-id", true),
+    healthCheck: healthCheck(values.last("http-health-check")),
+    healthPath: values.last("http-health-path")?.value ?? "",
     logFormat: logFormat(values.last("log-format"), warnings),
     subscriptionServer: undefined,
     subscriptionServerSpec: values.last("http-subscription-server")?.value ?? "",
@@ -379,6 +385,8 @@ export function loadConfig(
     if (!parsed.ok) fail(subscriptionEntry, parsed.rule);
     config.subscriptionServer = parsed.address;
   }
+  const healthPath = values.last("http-health-path");
+  if (healthPath && !healthPath.value.startsWith("/")) fail(healthPath, "it must start with /");
   const statsEntry = values.last("http-stats");
   if (statsEntry) {
     const parsed = parseListenAddress(statsEntry.value);
@@ -436,6 +444,17 @@ function trustedProxies(entries: Entry[]): string[] {
     if (typeof parsed === "string") fail(entry, parsed);
   }
   return entries.map((entry) => entry.value);
+}
+
+/** `http-health-check = PATH[,SECONDS]`. */
+function healthCheck(entry: Entry | undefined): Config["healthCheck"] {
+  if (entry === undefined) return undefined;
+  const [path = "", seconds = "5"] = entry.value.split(",").map((s) => s.trim());
+  if (!path.startsWith("/")) fail(entry, "it must be PATH[,SECONDS] with PATH starting with /");
+  if (!/^\d+$/.test(seconds) || Number(seconds) < 1) {
+    fail(entry, "the interval must be a whole number of seconds, at least 1");
+  }
+  return { path, interval: Number(seconds) };
 }
 
 /** `log-format`: json, or text; uWSGI's %(...) format strings are not the edge's business. */

@@ -139,7 +139,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: "string",
     owner: "edge",
     arg: "ADDR",
-    doc: "stats server (host:port or unix path): uWSGI's router JSON document, then close",
+    doc:
+      "operations listener (host:port or unix path): uWSGI's stats JSON (raw or GET /), GET /metrics (Prometheus), /healthz, /readyz",
   },
 
   {
@@ -179,6 +180,22 @@ export const OPTIONS: readonly OptionSpec[] = [
     owner: "edge",
     arg: "ADDR",
     doc: "node tried, in order, after the http-to nodes failed to connect",
+  },
+  {
+    name: "http-health-check",
+    kind: "string",
+    owner: "edge",
+    arg: "PATH[,N]",
+    doc:
+      "ask every http-to node for PATH every N seconds (5); a node answering 5xx or nothing is out until it answers again",
+  },
+  {
+    name: "http-health-path",
+    kind: "string",
+    owner: "edge",
+    arg: "PATH",
+    doc:
+      "answer GET PATH on the public listeners here (200 when a node is usable, else 503): a load balancer's health check that never reaches the app",
   },
   {
     name: "http-gracetime",

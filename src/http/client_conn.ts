@@ -307,6 +307,10 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
       this.#redirect(head);
       return;
     }
+    if (config.healthPath !== "" && this.#isHealthCheck(head)) {
+      this.#answerHealth(head);
+      return;
+    }
     const upgrade = head.upgradeTo === "websocket" && config.websockets;
     // the id first: the edge's own answers carry it too
     const facts = this.#facts(head);
@@ -460,6 +464,29 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
         `Content-Length: 0\r\n${reusable ? "" : "Connection: close\r\n"}\r\n`,
     ));
     this.#logAccess(301, 0, "https");
+    this.#finishRequest(reusable, true);
+  }
+
+  /** A load balancer's `http-health-path` request (GET or HEAD, query ignored). */
+  #isHealthCheck(head: RequestHead): boolean {
+    const path = this.#ctx.config.healthPath;
+    const target = head.target;
+    return (target === path || target.startsWith(path + "?")) &&
+      (head.isHead || head.method === "GET");
+  }
+
+  /** Answers a health check here: 200 when a node may take requests, else 503. */
+  #answerHealth(head: RequestHead): void {
+    const ready = this.#ctx.ready();
+    const status = ready ? 200 : 503;
+    const body = ready ? "ok\n" : "no node is usable\n";
+    const reusable = this.#keepAlive && !head.hasBody;
+    this.#out.write(latin1(
+      `HTTP/1.1 ${status} ${ready ? "OK" : "Service Unavailable"}\r\n` +
+        `Content-Type: text/plain\r\nContent-Length: ${body.length}\r\nCache-Control: no-store\r\n` +
+        `${reusable ? "" : "Connection: close\r\n"}\r\n${head.isHead ? "" : body}`,
+    ));
+    this.#logAccess(status, 0, "health");
     this.#finishRequest(reusable, true);
   }
 

@@ -173,6 +173,8 @@ export function headBytes(response: ClientResponse): Uint8Array {
 
 /** Reason phrases of the statuses the edge produces itself. */
 export const STATUS_TEXT: Record<number, string> = {
+  200: "OK",
+  404: "Not Found",
   400: "Bad Request",
   408: "Request Timeout",
   413: "Content Too Large",

@@ -3,6 +3,7 @@
  * bytes, a latency histogram, requests in flight. Snapshots of several router processes
  * add up (`http-processes`).
  */
+import { SPOOLED } from "./spool.ts";
 
 /** Upper bounds (seconds) of the latency histogram's buckets (Prometheus' defaults). */
 export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -20,6 +21,13 @@ export interface CounterSnapshot {
   latencySum: number;
   connectFailures: number;
   refusedClients: number;
+  /** Requests waiting for a node. */
+  waiting: number;
+  /** Bytes waiting in spools: memory and temp files. */
+  bufferedMemory: number;
+  bufferedFile: number;
+  /** Resident memory of the process(es), by process name. */
+  rss: Record<string, number>;
 }
 
 /** The live counters of one router process. */
@@ -55,8 +63,14 @@ export class Counters {
     this.latency[i]!++;
   }
 
-  /** The counters as plain data, with the dispatcher's and the listener's own. */
-  snapshot(connectFailures: number, refusedClients: number): CounterSnapshot {
+  /** The counters as plain data, with the engine's gauges. */
+  snapshot(gauges: {
+    connectFailures: number;
+    refusedClients: number;
+    waiting: number;
+    process: string;
+    rss: number;
+  }): CounterSnapshot {
     const byStatus: CounterSnapshot["byStatus"] = {};
     for (const [node, row] of this.#byStatus) {
       for (let c = 1; c <= 5; c++) {
@@ -72,8 +86,12 @@ export class Counters {
       bytesOut: this.bytesOut,
       latency: [...this.latency],
       latencySum: this.latencySum,
-      connectFailures,
-      refusedClients,
+      connectFailures: gauges.connectFailures,
+      refusedClients: gauges.refusedClients,
+      waiting: gauges.waiting,
+      bufferedMemory: SPOOLED.memory,
+      bufferedFile: SPOOLED.file,
+      rss: { [gauges.process]: gauges.rss },
     };
   }
 }
@@ -90,8 +108,16 @@ export function sumSnapshots(all: CounterSnapshot[]): CounterSnapshot {
     latencySum: 0,
     connectFailures: 0,
     refusedClients: 0,
+    waiting: 0,
+    bufferedMemory: 0,
+    bufferedFile: 0,
+    rss: {},
   };
   for (const s of all) {
+    out.waiting += s.waiting;
+    out.bufferedMemory += s.bufferedMemory;
+    out.bufferedFile += s.bufferedFile;
+    Object.assign(out.rss, s.rss);
     out.requests += s.requests;
     out.inFlight += s.inFlight;
     out.bytesIn += s.bytesIn;

@@ -288,7 +288,7 @@ export class Dispatcher {
       status: 502,
       node,
       cause: ticket.attempts === 0
-        ? "every node is failed (within http-gracetime) and no fallback is left"
+        ? "every node is failed (within http-gracetime) or down (health check) and no fallback is left"
         : `no node could be connected (${(ticket.causes ?? []).join("; ")})`,
     };
   }

@@ -16,7 +16,8 @@ import type { ExchangeContext } from "./exchange.ts";
 import { errorResponse } from "./client_head.ts";
 import { http2Handler } from "./h2_bridge.ts";
 import { sendAndClose } from "./send_and_close.ts";
-import { Counters } from "./counters.ts";
+import { type CounterSnapshot, Counters } from "./counters.ts";
+import { HealthChecker } from "./health_check.ts";
 import { type ForwardingPolicy, RequestIds } from "./forwarding.ts";
 import { encodeHeaders, packetTemplate, type ServerContext } from "./server_context.ts";
 import { TrustedProxies } from "./trust.ts";
@@ -59,6 +60,7 @@ export class Engine {
   readonly maxClients: number;
   /** Clients refused for lack of descriptors. */
   refused = 0;
+  readonly #health: HealthChecker | undefined;
 
   constructor(deps: EngineDeps) {
     this.#deps = deps;
@@ -87,6 +89,17 @@ export class Engine {
       tls: false,
       ids: config.requestIds ? new RequestIds(crypto.getRandomValues(new Uint8Array(4))) : null,
     };
+    if (config.healthCheck) {
+      this.#health = new HealthChecker({
+        pool: deps.pool,
+        connect: runtime.connect,
+        logger,
+        hostname: runtime.hostname(),
+        path: config.healthCheck.path,
+        intervalMs: config.healthCheck.interval * 1000,
+      });
+      this.#health.start();
+    }
     this.#exchanges = {
       dispatcher: this.dispatcher,
       connect: runtime.connect,
@@ -130,6 +143,7 @@ export class Engine {
       draining: false,
       counters: this.counters,
       forwarding: { ...this.#forwarding, tls: listener.tls !== undefined },
+      ready: () => this.ready(),
     };
     let lastFailure = 0;
     const failed = (message: string) => {
@@ -166,6 +180,28 @@ export class Engine {
     return bound.address;
   }
 
+  /** Some node may take requests (for /readyz and http-health-path). */
+  ready(): boolean {
+    const { pool, registry, config } = this.#deps;
+    if (pool.usable || config.fallbacks.length > 0) return true;
+    if (!registry) return false;
+    for (const key of registry.pools.values()) {
+      if (key.nodes.some((node) => !node.deathMark)) return true;
+    }
+    return false;
+  }
+
+  /** The counters and gauges of this process (`name` tells it apart in metrics). */
+  snapshot(name: string): CounterSnapshot {
+    return this.counters.snapshot({
+      connectFailures: this.dispatcher.connectFailures,
+      refusedClients: this.refused,
+      waiting: this.dispatcher.waiting,
+      process: name,
+      rss: this.#deps.runtime.rss(),
+    });
+  }
+
   /** Stops accepting, closes idle connections, lets in-flight requests finish. */
   async shutdown(): Promise<void> {
     for (const listener of this.#listeners) listener.close();
@@ -179,6 +215,7 @@ export class Engine {
 
   /** Stops the timers (after shutdown, or when giving up on in-flight requests). */
   close(): void {
+    this.#health?.stop();
     for (const listener of this.#listeners) listener.close();
     this.deadlines.close();
     this.dispatcher.close();

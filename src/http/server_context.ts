@@ -35,6 +35,8 @@ export interface ServerContext {
   counters: Counters;
   /** How forwarding headers and request ids are handled. */
   forwarding: ForwardingPolicy;
+  /** Some node may take requests (http-health-path). */
+  ready: () => boolean;
 }
 
 /** The packet template of a listener. */

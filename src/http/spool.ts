@@ -12,6 +12,9 @@ const FILE_READ = 65536;
 /** Opens the temporary file when the memory is full. */
 export type OpenTempFile = () => TempFile;
 
+/** Bytes waiting in every spool of the process: in memory and in temp files (a gauge). */
+export const SPOOLED = { memory: 0, file: 0 };
+
 /** The queue. */
 export class Spool {
   readonly #memoryLimit: number;
@@ -62,11 +65,13 @@ export class Spool {
     if (this.#fileWritten === this.#fileRead && this.#memory + bytes.length <= this.#memoryLimit) {
       this.#chunks.push(bytes);
       this.#memory += bytes.length;
+      SPOOLED.memory += bytes.length;
       return;
     }
     this.#file ??= this.#open();
     this.#file.write(bytes, this.#fileWritten);
     this.#fileWritten += bytes.length;
+    SPOOLED.file += bytes.length;
   }
 
   /** The next bytes, without removing them; null when empty. */
@@ -78,6 +83,8 @@ export class Spool {
     const n = this.#file!.read(piece, this.#fileRead);
     if (n <= 0) throw new RangeError("The temporary file ended early");
     this.#fileRead += n;
+    SPOOLED.file -= n;
+    SPOOLED.memory += n;
     if (this.#fileRead === this.#fileWritten) {
       // drained: the file is written from its start again
       this.#fileRead = 0;
@@ -93,6 +100,7 @@ export class Spool {
   consume(count: number): void {
     const head = this.#chunks[this.#first]!;
     this.#memory -= count;
+    SPOOLED.memory -= count;
     if (count < head.length) {
       this.#chunks[this.#first] = head.subarray(count);
       return;
@@ -107,6 +115,8 @@ export class Spool {
 
   /** Frees memory and closes the file. */
   dispose(): void {
+    SPOOLED.memory -= this.#memory;
+    SPOOLED.file -= this.#fileWritten - this.#fileRead;
     this.#chunks = [];
     this.#first = 0;
     this.#memory = 0;

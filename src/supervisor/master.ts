@@ -13,7 +13,8 @@ import { VERSION } from "../version.ts";
 import { RestartPolicy } from "./restart_policy.ts";
 import { createRuntimeDir } from "./runtime_dir.ts";
 import { type Routers, startRouters } from "./routers.ts";
-import { startStats, startSubscriptions, type Subscriptions } from "./subscriptions.ts";
+import { SNAPSHOT_MS, snapshotFile, startOpsPlane } from "./ops_plane.ts";
+import { startSubscriptions, type Subscriptions } from "./subscriptions.ts";
 import { WorkerPool } from "./worker_pool.ts";
 import { workerIni } from "./worker_ini.ts";
 
@@ -168,12 +169,16 @@ export async function runMaster(
       logger.info(`subscription server on ${config.subscriptionServerSpec}`);
     }
     if (config.stats) {
-      const stats = await startStats(config.stats, runtime, logger, {
+      const ops = await startOpsPlane({
         config,
+        runtime,
+        logger,
         pool,
         registry: running.subscriptions?.registry,
+        engine: () => running.routers?.engine,
+        dir,
       });
-      running.closers.push(() => stats.close());
+      running.closers.push(() => ops.close());
     }
     if (config.processes > 1) {
       runtime.writeTextFile(`${dir}/pool`, workers?.socketPath ?? "");
@@ -538,6 +543,18 @@ export async function runRouterChild(
   }
   logger.info(`router process ${index} ready`);
   logger.flush();
+  const dir = poolFile.slice(0, poolFile.lastIndexOf("/"));
+  const writeSnapshot = () => {
+    try {
+      runtime.writeTextFile(
+        snapshotFile(dir, index),
+        JSON.stringify(routers.engine.snapshot(`router ${index}`)),
+      );
+    } catch {
+      // the runtime directory is going away with the master
+    }
+  };
+  const snapshots = config.stats ? setInterval(writeSnapshot, SNAPSHOT_MS) : undefined;
   while (true) {
     const signal = await nextSignal(runtime, ["SIGINT", "SIGTERM", "SIGQUIT", "SIGHUP"]);
     if (signal === "SIGHUP") {
@@ -547,13 +564,13 @@ export async function runRouterChild(
       socket = next;
       pool.replace([{ node: unixNode(next), name: next }]);
       await idle(routers, { transport: "unix", path: old }, config.reloadMercy * 1000);
-      const dir = poolFile.slice(0, poolFile.lastIndexOf("/"));
       runtime.writeTextFile(
         `${dir}/drained-${runtime.pid()}-${next.slice(next.lastIndexOf("/") + 1)}`,
         "",
       );
       continue;
     }
+    clearInterval(snapshots);
     if (signal !== "SIGQUIT") await routers.stop();
     routers.engine.close();
     await subscriptions?.close();

@@ -1,18 +1,14 @@
-/** Starting the subscription server and the stats server for a router. */
+/** Starting the subscription server of a router. */
 import { iphash } from "../balancer/iphash.ts";
 import { lrc } from "../balancer/lrc.ts";
-import type { StaticPool } from "../balancer/static_pool.ts";
 import { wlrc } from "../balancer/wlrc.ts";
 import { wrr } from "../balancer/wrr.ts";
 import { formatAddress } from "../config/address.ts";
-import type { Config, NodeConfig } from "../config/load.ts";
+import type { Config } from "../config/load.ts";
 import type { Logger } from "../log.ts";
 import type { ListenAddress, Runtime } from "../runtime/types.ts";
-import { sendAndClose } from "../http/send_and_close.ts";
 import { Registry } from "../subscription/registry.ts";
 import { SubscriptionServer } from "../subscription/server.ts";
-import { statsDocument } from "../subscription/stats.ts";
-import { VERSION } from "../version.ts";
 
 const ALGORITHMS = { wrr, lrc, wlrc, iphash };
 const SWEEP_MS = 1000;
@@ -62,34 +58,4 @@ export function startSubscriptions(
       await server.close();
     },
   };
-}
-
-/** Serves the stats document: every connection gets it once, then is closed. */
-export async function startStats(
-  address: ListenAddress,
-  runtime: Runtime,
-  logger: Logger,
-  sources: { config: Config; pool: StaticPool<NodeConfig>; registry: Registry | undefined },
-): Promise<{ close(): void }> {
-  const sockets = [
-    ...sources.config.listeners.map((l) => l.spec),
-    ...(sources.config.subscriptionServerSpec ? [sources.config.subscriptionServerSpec] : []),
-  ];
-  const listener = await runtime.listen(address, {
-    stream: (socket) => {
-      const text = statsDocument({
-        version: `${VERSION}-uwsgi-edge`,
-        pid: runtime.pid(),
-        cwd: runtime.cwd(),
-        sockets,
-        pool: sources.pool,
-        registry: sources.registry,
-        activeSessions: 0,
-        now: runtime.now,
-      });
-      return sendAndClose(socket, new TextEncoder().encode(text));
-    },
-  });
-  logger.info(`stats server on ${formatAddress(address)}`);
-  return { close: () => listener.close() };
 }

@@ -3,7 +3,7 @@
  * slow uploads and slow readers cost the edge a buffer and a temp file, never the worker.
  */
 import assert from "node:assert/strict";
-import { freePort, peakRssMiB, Proc, startEdge, startUwsgi, tempDir } from "./helpers.ts";
+import { freePort, peakRssMiB, type Proc, startEdge, startUwsgi, tempDir } from "./helpers.ts";
 
 const encoder = new TextEncoder();
 
