@@ -463,7 +463,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     owner: "edge",
     default: "false",
     doc:
-      "read a PROXY protocol v1 line before the request: its source becomes REMOTE_ADDR/REMOTE_PORT",
+      "require a PROXY protocol header (v1 or v2) before the requests: its source becomes REMOTE_ADDR/REMOTE_PORT",
   },
   {
     name: "http-trusted-proxies",

@@ -226,6 +226,8 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
   /** Parses the next head if it is all there and starts its request; false to wait. */
   #nextHead(): boolean {
     const input = this.#input!;
+    // the PROXY header comes first (a v2 one starts with CRLFs)
+    if (this.#proxyHeader && !this.#readProxy(input)) return false;
     let start = this.#start;
     // empty lines before a request line are ignored (RFC 9112 §2.2)
     while (start < input.length && (input[start] === 13 || input[start] === 10)) start++;
@@ -235,7 +237,6 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
       this.#scanned = 0;
       return false;
     }
-    if (this.#proxyHeader && !this.#readProxy(input)) return false;
     const end = findHeadEnd(input, this.#start, this.#scanned, input.length);
     if (end < 0) {
       if (input.length - this.#start > MAX_REQUEST_HEAD) {

@@ -16,7 +16,7 @@ import type { ExchangeContext } from "./exchange.ts";
 import { errorResponse } from "./client_head.ts";
 import { http2Handler } from "./h2_bridge.ts";
 import { sendAndClose } from "./send_and_close.ts";
-import { type CounterSnapshot, Counters } from "./counters.ts";
+import { Counters, type CounterSnapshot } from "./counters.ts";
 import { HealthChecker } from "./health_check.ts";
 import { type ForwardingPolicy, RequestIds } from "./forwarding.ts";
 import { encodeHeaders, packetTemplate, type ServerContext } from "./server_context.ts";

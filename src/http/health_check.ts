@@ -33,7 +33,10 @@ class Probe implements ConnectEvents {
     timeoutMs: number,
     readonly verdict: (ok: boolean, why: string) => void,
   ) {
-    this.#timer = setTimeout(() => this.#end(false, `no answer in ${timeoutMs / 1000} s`), timeoutMs);
+    this.#timer = setTimeout(
+      () => this.#end(false, `no answer in ${timeoutMs / 1000} s`),
+      timeoutMs,
+    );
   }
 
   opened(socket: StreamSocket): void {

@@ -3,7 +3,7 @@
  * `/metrics`, liveness at `/healthz` and readiness at `/readyz`.
  */
 import { Hono } from "hono";
-import { metricsText, type MetricsSources } from "./metrics.ts";
+import { type MetricsSources, metricsText } from "./metrics.ts";
 
 /** Where the answers come from (read at each request). */
 export interface OpsSources {
@@ -25,7 +25,10 @@ export function opsApp(sources: OpsSources): Hono {
       }),
   );
   app.get("/healthz", (c) => c.text("ok\n"));
-  app.get("/readyz", (c) => (sources.ready() ? c.text("ready\n") : c.text("no node is usable\n", 503)));
+  app.get(
+    "/readyz",
+    (c) => (sources.ready() ? c.text("ready\n") : c.text("no node is usable\n", 503)),
+  );
   app.notFound((c) => c.text("not found: try /, /metrics, /healthz or /readyz\n", 404));
   return app;
 }

@@ -34,7 +34,12 @@ export function metricsText(s: MetricsSources): string {
       requests.push(`uwsgi_edge_requests_total{code="${code}",node="${label(node)}"} ${n}`);
     }
   }
-  metric("uwsgi_edge_requests_total", "counter", "Requests answered, by status class and node.", requests);
+  metric(
+    "uwsgi_edge_requests_total",
+    "counter",
+    "Requests answered, by status class and node.",
+    requests,
+  );
   metric("uwsgi_edge_requests_in_flight", "gauge", "Requests being served now.", [
     `uwsgi_edge_requests_in_flight ${c.inFlight}`,
   ]);

@@ -84,3 +84,55 @@ Deno.test("e2e: log-format json writes one JSON object per request", async () =>
     assert.match(entry.node, /app\.sock$/);
   });
 });
+
+/** A PROXY protocol v2 header (PROXY command, TCP over IPv4 or IPv6). */
+function proxyV2(source: number[], port: number, v6 = false): Uint8Array {
+  const signature = [13, 10, 13, 10, 0, 13, 10, 81, 85, 73, 84, 10];
+  const addresses = v6
+    ? [...source, ...new Array(16).fill(0), port >> 8, port & 255, 1, 187]
+    : [...source, 10, 0, 0, 1, port >> 8, port & 255, 1, 187];
+  return Uint8Array.from([
+    ...signature,
+    0x21,
+    v6 ? 0x21 : 0x11,
+    addresses.length >> 8,
+    addresses.length & 255,
+    ...addresses,
+  ]);
+}
+
+Deno.test("e2e: PROXY protocol v2 (IPv4, IPv6, LOCAL) and v1; once enabled, required", async () => {
+  await withEdge(["--http-enable-proxy-protocol"], async (port) => {
+    const ask = async (prefix: Uint8Array) => {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      const request = new TextEncoder().encode(
+        "GET /env HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      );
+      await conn.write(Uint8Array.from([...prefix, ...request]));
+      let text = "";
+      const buf = new Uint8Array(65536);
+      while (true) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        text += new TextDecoder().decode(buf.subarray(0, n));
+      }
+      conn.close();
+      return text;
+    };
+    const env = (text: string) => JSON.parse(text.slice(text.indexOf("\r\n\r\n") + 4));
+    const v4 = env(await ask(proxyV2([203, 0, 113, 7], 5555)));
+    assert.equal(v4.REMOTE_ADDR, "203.0.113.7");
+    assert.equal(v4.REMOTE_PORT, "5555");
+    const v6 = env(
+      await ask(proxyV2([0x20, 0x01, 0x0d, 0xb8, ...new Array(11).fill(0), 1], 6666, true)),
+    );
+    assert.equal(v6.REMOTE_ADDR, "2001:db8::1");
+    const local = Uint8Array.from([13, 10, 13, 10, 0, 13, 10, 81, 85, 73, 84, 10, 0x20, 0, 0, 0]);
+    assert.equal(env(await ask(local)).REMOTE_ADDR, "127.0.0.1");
+    const v1 = env(
+      await ask(new TextEncoder().encode("PROXY TCP4 198.51.100.2 10.0.0.1 4444 80\r\n")),
+    );
+    assert.equal(v1.REMOTE_ADDR, "198.51.100.2");
+    assert.match(await ask(new Uint8Array(0)), /^HTTP\/1\.1 400 Bad Request\r\n/);
+  });
+});
