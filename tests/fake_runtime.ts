@@ -44,6 +44,8 @@ export function fakeRuntime(
     findExecutable: (name) => options.executables?.[name],
     makeTempDir: () => "/tmp/fake",
     listDir: () => [],
+    makeDir: () => {},
+    chown: () => {},
     writeTextFile: (path, text) => void (written[path] = text),
     removePath: () => {},
     connect: options.connect ??

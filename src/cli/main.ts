@@ -4,13 +4,9 @@ import { loadConfig, type Loaded } from "../config/load.ts";
 import { environmentEntries, expandIncludes } from "../config/sources.ts";
 import { Logger } from "../log.ts";
 import type { Runtime } from "../runtime/types.ts";
-import {
-  POOL_FILE_ENV,
-  ROUTER_CHILD_ENV,
-  routerTag,
-  runMaster,
-  runRouterChild,
-} from "../supervisor/master.ts";
+import { POOL_FILE_ENV, ROUTER_CHILD_ENV } from "../supervisor/_common.ts";
+import { runMaster } from "../supervisor/master.ts";
+import { routerTag, runRouterChild } from "../supervisor/router_child.ts";
 import { VERSION } from "../version.ts";
 import { parseArgv } from "./argv.ts";
 import { helpText } from "./help.ts";

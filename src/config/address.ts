@@ -27,9 +27,22 @@ function splitHostPort(
   return { ok: true, host, port: Number(portText) };
 }
 
+/** Spaces around a TCP address's parts are dropped, as uWSGI reads ": 5000" as :5000. */
+function tidy(spec: string): string {
+  return spec.includes(":") ? spec.replace(/\s+/g, "") : spec.trim();
+}
+
 /** `:port` (all IPv4), `host:port`, `[v6]:port` or a unix socket path. */
-export function parseListenAddress(spec: string): Parsed<ListenAddress> {
+export function parseListenAddress(text: string): Parsed<ListenAddress> {
+  const spec = tidy(text);
   if (spec === "") return { ok: false, rule: "an address is needed" };
+  if (/^=\d*$/.test(spec)) {
+    return {
+      ok: false,
+      rule:
+        "=N refers to a uWSGI shared-socket, which the edge does not use (it binds its own listeners): give the address itself",
+    };
+  }
   if (!spec.includes(":")) return unixPath(spec);
   const split = splitHostPort(spec);
   if (!split.ok) return split;
@@ -40,7 +53,8 @@ export function parseListenAddress(spec: string): Parsed<ListenAddress> {
 }
 
 /** `host:port` (names resolved, unlike uWSGI), `[v6]:port`, `:port` (this machine) or a path. */
-export function parseConnectAddress(spec: string): Parsed<ConnectAddress> {
+export function parseConnectAddress(text: string): Parsed<ConnectAddress> {
+  const spec = tidy(text);
   if (spec === "") return { ok: false, rule: "an address is needed" };
   if (!spec.includes(":")) return unixPath(spec);
   const split = splitHostPort(spec);
@@ -60,7 +74,8 @@ function unixPath(spec: string): Parsed<ListenAddress & ConnectAddress> {
 }
 
 /** SERVER_PORT for a listener: the text after the last ":" ("" for unix sockets). */
-export function serverPortOf(spec: string): string {
+export function serverPortOf(text: string): string {
+  const spec = tidy(text);
   const colon = spec.lastIndexOf(":");
   return colon < 0 ? "" : spec.slice(colon + 1);
 }

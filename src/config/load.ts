@@ -106,6 +106,10 @@ export interface Loaded {
   embedded: boolean;
   /** The workers' options, expanded, in order (embedded mode). */
   appEntries: Entry[];
+  /** Keys the edge does not know (checked against uWSGI's own list in embedded mode). */
+  unknown: Entry[];
+  /** `strict`: unknown keys are errors. */
+  strict: boolean;
 }
 
 /** Expanded option values by name, with their origins. */
@@ -145,7 +149,8 @@ function readBool(entry: Entry): boolean {
 }
 
 function readInt(entry: Entry, spec: OptionSpec): number {
-  const text = entry.value.trim();
+  // uWSGI reads the leading number: "4 ; four workers" is 4 (ini has no inline comments)
+  const text = entry.value.trim().replace(/^(\d+)\s+[;#].*$/, "$1");
   if (spec.kind === "switch-int") {
     const word = text.toLowerCase();
     if (TRUE_WORDS.has(word) && !/^\d+$/.test(word)) return 1;
@@ -208,12 +213,28 @@ export function loadConfig(
     }
     if (spec !== undefined) values.add({ ...entry, key: spec.name, value: expand(entry) });
   }
-  const embedded = appEntries.some((entry) => findOption(entry.key)?.owner === "app");
+  // `processes = 0` beside http-to is uWSGI's "router only" idiom: no workers at all
+  const workersEntry = appEntries.filter((e) => e.key === "processes" || e.key === "workers").at(
+    -1,
+  );
+  const routerOnly = workersEntry !== undefined && parseInt(workersEntry.value, 10) === 0;
+  const appOptions = appEntries.filter((entry) => findOption(entry.key)?.owner === "app");
+  const embedded = !routerOnly && appOptions.length > 0;
+  if (routerOnly) {
+    const others = [...new Set(appOptions.map((e) => e.key))].filter((k) =>
+      k !== "processes" && k !== "workers"
+    );
+    warnings.push(
+      `Option "${workersEntry.key} = 0" (${workersEntry.origin}): no workers, the edge is a router only` +
+        (others.length > 0 ? `; ignoring the application options ${others.join(", ")}` : ""),
+    );
+  }
 
   const strict = values.all("strict").some(readBool);
   for (const entry of embedded ? [] : unknown) {
     const hint = suggestOption(entry.key);
-    if (strict) {
+    // uWSGI refuses unknown flags; with no workers to hand them to, so does the edge
+    if (strict || entry.origin === "command line") {
       throw new ConfigError(
         `Unknown option "${entry.key}" (${entry.origin})` +
           (hint ? `: did you mean "${hint}"?` : ""),
@@ -229,6 +250,11 @@ export function loadConfig(
 
   for (const entry of entries) {
     const spec = findOption(entry.key);
+    if (spec?.owner === "ignored") {
+      warnings.push(
+        `Ignoring option "${spec.name}" (${entry.origin}): ${spec.doc.replace(/^[^:]*: /, "")}`,
+      );
+    }
     if (spec?.planned) {
       throw new ConfigError(
         `Cannot use option "${spec.name}" (${entry.origin}) as ${spec.planned} is not available in this version of uwsgi-edge: current value is "${entry.value}"`,
@@ -357,7 +383,7 @@ export function loadConfig(
     websockets: bool("http-websockets", true),
     websocketsTimeout: int("http-websockets-timeout", 0) || timeout,
     processes: int("http-processes", 1, 1),
-    reloadMercy: int("reload-mercy", 30, 1),
+    reloadMercy: int("reload-mercy", 25, 1),
     uwsgiBinary: values.last("uwsgi-binary")?.value ?? "",
     autoGzip: bool("http-auto-gzip", false),
     bufferSize: Math.min(int("buffer-size", 65535, 1), 65535),
@@ -434,6 +460,8 @@ export function loadConfig(
     version: bool("version", false),
     embedded,
     appEntries: embedded ? appEntries : [],
+    unknown,
+    strict,
   };
 }
 

@@ -20,8 +20,10 @@ export type OptionKind = "bool" | "int" | "switch-int" | "string" | "list";
  * - `meta`: config loading and the command line (ini, set, help, ...).
  * - `app`: application/worker options: they start embedded mode and go to the workers.
  * - `accepted`: meaningful to uWSGI, harmless here, accepted and ignored (README says why).
+ * - `ignored`: a uWSGI router option the edge does not implement: accepted with a warning
+ *   saying why (never passed to the workers, where it would mean nothing).
  */
-export type OptionOwner = "edge" | "meta" | "app" | "accepted";
+export type OptionOwner = "edge" | "meta" | "app" | "accepted" | "ignored";
 
 /** One row of the table. */
 export interface OptionSpec {
@@ -510,8 +512,9 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: "int",
     owner: "edge",
     arg: "N",
-    default: "30",
-    doc: "seconds in-flight requests get to finish on SIGTERM/SIGINT and SIGHUP",
+    default: "25",
+    doc:
+      "seconds a graceful stop (SIGTERM/SIGINT) may take in all, workers included, and a SIGHUP may wait for old requests (25: under Heroku's 30 s)",
   },
   {
     name: "uwsgi-binary",
@@ -561,6 +564,33 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   { name: "help", aliases: ["h"], kind: "bool", owner: "meta", doc: "print this help and exit" },
   { name: "version", kind: "bool", owner: "meta", doc: "print the version and exit" },
+  // uWSGI router options the edge does not implement: a warning each, never an error
+  ...([
+    ["https2", "SPDY is gone: use https (HTTP/2 by ALPN)"],
+    ["https-export-cert", "client certificates are not supported"],
+    ["https-session-context", "the TLS library keeps its own session contexts"],
+    ["http-zerg", "zerg servers are not supported: the edge binds its listeners itself"],
+    ["http-use-cache", "cache-based routing is not supported: use subscriptions or http-to"],
+    ["http-use-pattern", "pattern routing is not supported: use subscriptions or http-to"],
+    ["http-use-base", "base routing is not supported: use subscriptions or http-to"],
+    ["http-use-code-string", "routing by plugin code is not supported"],
+    ["http-use-socket", "the edge routes to http-to nodes or its own workers"],
+    ["http-events", "the event loop sizes itself"],
+    ["http-cheap", "the edge accepts connections with or without subscribed nodes"],
+    ["http-harakiri", "an event loop that blocks is a bug here; http-timeout bounds each request"],
+    ["http-stud-prefix", "stud is obsolete: use https, or the PROXY protocol"],
+    ["http-uid", "run the edge as the user it should be (Docker USER, systemd User=)"],
+    ["http-gid", "run the edge as the group it should be"],
+    ["http-resubscribe", "forwarding subscriptions is not supported"],
+    ["http-manage-source", "the SOURCE method (Icecast) is not supported"],
+    ["http-manage-rtsp", "RTSP is not supported"],
+  ] as const).map(([name, why]): OptionSpec => ({
+    name,
+    kind: "list",
+    owner: "ignored",
+    arg: "VALUE",
+    doc: `uWSGI router option with no effect here: ${why}`,
+  })),
   // application options (embedded mode)
   ...[
     "module",
@@ -638,9 +668,14 @@ export function findOption(name: string): OptionSpec | undefined {
 
 /** The closest known option name, for "did you mean" hints (or undefined if none is close). */
 export function suggestOption(name: string): string | undefined {
+  return closestName(name, BY_NAME.keys());
+}
+
+/** The name of `names` closest to `name`, if it is close enough to be a typo of it. */
+export function closestName(name: string, names: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
-  for (const candidate of BY_NAME.keys()) {
+  for (const candidate of names) {
     if (candidate.length < 3) continue;
     const d = editDistance(name, candidate);
     if (d < bestDistance) {

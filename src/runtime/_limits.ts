@@ -1,4 +1,4 @@
-/** Process limits and directory listings from Linux's /proc and node:fs (both runtimes). */
+/** Process limits, directory listings and ownership from Linux's /proc and node:fs (both runtimes). */
 import fs from "node:fs";
 
 /** The soft RLIMIT_NOFILE, or Infinity when it cannot be read. */
@@ -31,4 +31,15 @@ export function listDir(path: string): string[] {
     // missing or unreadable: nothing to list
     return [];
   }
+}
+
+/** Creates a directory with `mode`. */
+export function makeDir(path: string, mode: number): void {
+  fs.mkdirSync(path, { mode });
+  fs.chmodSync(path, mode);
+}
+
+/** Gives a path to a user and group. */
+export function chown(path: string, uid: number, gid: number): void {
+  fs.chownSync(path, uid, gid);
 }

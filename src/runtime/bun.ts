@@ -22,7 +22,7 @@ import type {
 import { mergeText } from "./_merge_text.ts";
 import { listenTls, onTlsFault } from "./_node_tls.ts";
 import { openTempFile } from "./_temp_file.ts";
-import { fdLimit, listDir, openFds } from "./_limits.ts";
+import { chown, fdLimit, listDir, makeDir, openFds } from "./_limits.ts";
 
 /** The few Bun APIs used here, typed for the Deno type checker. */
 interface BunSocket extends StreamSocket {
@@ -254,6 +254,8 @@ export const bunRuntime: Runtime = {
   },
   makeTempDir: (prefix, parent) => fs.mkdtempSync(`${parent ?? os.tmpdir()}/${prefix}`),
   listDir,
+  makeDir,
+  chown,
   writeTextFile: (path, text) => fs.writeFileSync(path, text),
   removePath: (path) => fs.rmSync(path, { recursive: true, force: true }),
   readTextFile: (path) => fs.readFileSync(path, "utf8"),

@@ -13,7 +13,7 @@ import type {
 import { DenoSocket, onFault } from "./deno_socket.ts";
 import { mergeText } from "./_merge_text.ts";
 import { openTempFile } from "./_temp_file.ts";
-import { fdLimit, listDir, openFds } from "./_limits.ts";
+import { chown, fdLimit, listDir, makeDir, openFds } from "./_limits.ts";
 import { listenTls, onTlsFault } from "./_node_tls.ts";
 
 const encoder = new TextEncoder();
@@ -217,6 +217,8 @@ export const denoRuntime: Runtime = {
   makeTempDir: (prefix, parent) =>
     Deno.makeTempDirSync({ prefix, ...(parent === undefined ? {} : { dir: parent }) }),
   listDir,
+  makeDir,
+  chown,
   writeTextFile: (path, text) => Deno.writeTextFileSync(path, text),
   removePath: (path) => {
     try {

@@ -191,6 +191,10 @@ export interface Runtime {
   makeTempDir(prefix: string, parent?: string): string;
   /** Names in a directory (empty when it cannot be read). */
   listDir(path: string): string[];
+  /** Creates a directory with `mode` (0o700...); throws when it cannot. */
+  makeDir(path: string, mode: number): void;
+  /** Gives a path to a user and group (numeric ids). */
+  chown(path: string, uid: number, gid: number): void;
   writeTextFile(path: string, text: string): void;
   removePath(path: string): void;
   readTextFile(path: string): string;

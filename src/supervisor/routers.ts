@@ -16,7 +16,7 @@ export async function startRouters(deps: EngineDeps, reusePort: boolean): Promis
       await engine.listen(listener, reusePort);
     } catch (error) {
       await engine.shutdown();
-      const why = error instanceof Error ? error.message : String(error);
+      const why = reason(error);
       const sni = (error as { sni?: string }).sni;
       if (sni !== undefined) {
         throw new ConfigError(
@@ -32,4 +32,14 @@ export async function startRouters(deps: EngineDeps, reusePort: boolean): Promis
     }
   }
   return { engine, stop: () => engine.shutdown() };
+}
+
+/** An error's message with its errno name in front ("EADDRINUSE: ..."), as people search it. */
+function reason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  let code = (error as { code?: unknown }).code;
+  if (typeof code !== "string" || !/^E[A-Z]+$/.test(code)) {
+    code = /address already in use/i.test(message) ? "EADDRINUSE" : undefined;
+  }
+  return typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message;
 }

@@ -6,9 +6,8 @@
 import type { Logger } from "../log.ts";
 import type { ChildProcess, Runtime } from "../runtime/types.ts";
 import { RestartPolicy } from "./restart_policy.ts";
+import { type ReadyOptions, workersReady } from "./worker_ready.ts";
 
-/** uWSGI prints this once a worker runs; with need-app, the app is loaded by then. */
-const READY = /spawned uWSGI worker \d+/;
 const READY_TIMEOUT_MS = 60_000;
 
 /** A supervised uWSGI instance serving the app on `socketPath`. */
@@ -19,6 +18,8 @@ export class WorkerPool {
   readonly #uwsgi: string;
   readonly #iniPath: string;
   readonly #onFatal: (message: string) => void;
+  readonly #ready: ReadyOptions;
+  readonly #ownDir: string | undefined;
   readonly #policy: RestartPolicy;
   #child: ChildProcess | undefined;
   #stopping = false;
@@ -34,14 +35,28 @@ export class WorkerPool {
       iniPath: string;
       socketPath: string;
       onFatal: (message: string) => void;
+      onHealth: (ok: boolean, why: string) => void;
+      logsElsewhere: boolean;
+      lazyApps: boolean;
+      /** A directory of the workers' own (uid/gid), removed when they are stopped. */
+      ownDir?: string | undefined;
     },
   ) {
+    this.#ownDir = options.ownDir;
     this.#runtime = options.runtime;
     this.#logger = options.logger;
     this.#uwsgi = options.uwsgi;
     this.#iniPath = options.iniPath;
     this.socketPath = options.socketPath;
     this.#onFatal = options.onFatal;
+    this.#ready = {
+      runtime: options.runtime,
+      socketPath: options.socketPath,
+      logsElsewhere: options.logsElsewhere,
+      lazyApps: options.lazyApps,
+      timeoutMs: READY_TIMEOUT_MS,
+      onHealth: options.onHealth,
+    };
     this.#policy = new RestartPolicy(options.runtime.now);
   }
 
@@ -53,7 +68,7 @@ export class WorkerPool {
   /** Starts uWSGI and resolves once it accepts; rejects if it dies or stalls first. */
   async start(): Promise<void> {
     const child = this.#spawn();
-    await this.#ready(child);
+    await workersReady(child, this.#ready);
   }
 
   #spawn(): ChildProcess {
@@ -69,44 +84,6 @@ export class WorkerPool {
     this.#logger.info(`workers: uWSGI pid ${child.pid} on ${this.socketPath}`);
     this.#gone = child.status.then((status) => this.#exited(child, status.code, status.signal));
     return child;
-  }
-
-  /** Copies uWSGI's output to ours and resolves when a worker was spawned. */
-  #ready(child: ChildProcess): Promise<void> {
-    return new Promise((resolve, reject) => {
-      let seen = "";
-      let ready = false;
-      const timer = setTimeout(() => {
-        if (!ready) {
-          reject(new Error(`uWSGI did not spawn a worker in ${READY_TIMEOUT_MS / 1000} s`));
-        }
-      }, READY_TIMEOUT_MS);
-      (async () => {
-        for await (const text of child.output) {
-          this.#runtime.writeStderr(text);
-          if (!ready) {
-            seen = (seen + text).slice(-4096);
-            if (READY.test(seen)) {
-              ready = true;
-              clearTimeout(timer);
-              resolve();
-            }
-          }
-        }
-        if (!ready) {
-          clearTimeout(timer);
-          const status = await child.status;
-          reject(
-            new Error(
-              `uWSGI exited (code ${status.code}${
-                status.signal ? `, ${status.signal}` : ""
-              }) before serving: ` +
-                seen.trim().split("\n").slice(-3).join(" | "),
-            ),
-          );
-        }
-      })();
-    });
   }
 
   #exited(child: ChildProcess, code: number, signal: string | null): Promise<void> | void {
@@ -131,7 +108,7 @@ export class WorkerPool {
           this.#onFatal(`cannot respawn uWSGI: ${(error as Error).message}`);
           return resolve();
         }
-        this.#ready(next).then(
+        workersReady(next, this.#ready).then(
           () => this.#logger.info(`workers: uWSGI pid ${next.pid} serving again`),
           (error) => this.#logger.warn(`respawned uWSGI is not serving: ${error.message}`),
         );
@@ -151,6 +128,7 @@ export class WorkerPool {
     await child.status;
     clearTimeout(timer);
     await this.#gone;
+    if (this.#ownDir) this.#runtime.removePath(this.#ownDir);
   }
 
   /** Kills uWSGI at once (SIGQUIT on the edge). */
@@ -159,5 +137,6 @@ export class WorkerPool {
     if (this.#restartTimer !== undefined) clearTimeout(this.#restartTimer);
     this.#child?.kill("SIGKILL");
     await this.#child?.status;
+    if (this.#ownDir) this.#runtime.removePath(this.#ownDir);
   }
 }
