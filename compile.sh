@@ -6,7 +6,8 @@
 # through the Bun runtime adapter (src/runtime/bun.ts) beside the Deno one.
 set -euo pipefail
 cd "$(dirname "$0")"
-bash scripts/setup >&2
+# EDGE_SKIP_SETUP=1: only build (a Docker build stage has no use for the test peers)
+[ "${EDGE_SKIP_SETUP:-}" = 1 ] || bash scripts/setup >&2
 deno=.tools/node_modules/deno/deno
 out=${1:-uwsgi-edge}
 

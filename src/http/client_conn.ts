@@ -30,6 +30,8 @@ const CONTINUE = latin1("HTTP/1.1 100 Continue\r\n\r\n");
 const MAX_PIPELINED = 65536;
 /** A closing connection waits this long for the client's FIN before it is reset. */
 const LINGER_MS = 5000;
+/** Why a request whose client sent its FIN is not waited for when shutting down. */
+const LEFT_AT_SHUTDOWN = "before its response, and the edge is shutting down";
 const DEFAULT_IDLE_SECONDS = 60;
 
 const HEAD = 0;
@@ -142,12 +144,12 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
         this.#close();
         return;
       case BODY:
-        this.#clientGone();
+        this.#clientGone("during its body");
         return;
       case EXCHANGE:
-        if (this.#body !== null && !this.#body.done) {
-          this.#clientGone();
-        }
+        if (this.#body !== null && !this.#body.done) this.#clientGone("during its body");
+        // a half-close keeps its response, except when shutting down: the client may be gone
+        else if (this.#ctx.draining && this.#relay === null) this.#clientGone(LEFT_AT_SHUTDOWN);
         return;
       case TUNNEL:
         this.#exchange!.endBody();
@@ -207,6 +209,9 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
   /** Graceful shutdown: an idle connection closes now, a busy one after its response. */
   drainConnection(): void {
     if (this.#state === HEAD && this.#head === null && this.#input === null) this.#close();
+    else if (this.#state === EXCHANGE && this.#ended && this.#relay === null) {
+      this.#clientGone(LEFT_AT_SHUTDOWN);
+    }
   }
 
   // --- requests --------------------------------------------------------------------
@@ -630,10 +635,10 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
   }
 
   /** The client left in the middle of its body: its business, not an error of the edge. */
-  #clientGone(): void {
+  #clientGone(when: string): void {
     const head = this.#head;
     if (head !== null) {
-      this.#ctx.logger.info(`${head.method} ${head.target}: the client closed during its body`);
+      this.#ctx.logger.info(`${head.method} ${head.target}: the client closed ${when}`);
       this.#logAccess(499, 0, this.#exchange?.node?.name ?? "-");
       this.#head = null;
     }

@@ -216,7 +216,11 @@ export class Exchange implements Ticket, Timed {
       this.#write(packet);
       if (body !== null) this.#pumpBody();
     }
-    if (early !== null) { for (const bytes of early) this.#write(bytes); }
+    if (early !== null) {
+      for (const bytes of early) this.#write(bytes);
+      // send() said "wait" while connecting: say when to go on, if the socket took them all
+      if (this.#pending === null && this.#streaming) this.#owner.requestDrained();
+    }
   }
 
   connectFailed(error: Error & { code?: string }): void {

@@ -99,7 +99,7 @@ function connect(address: ConnectAddress, owner: ConnectEvents): void {
   connecting.then(
     (conn) => {
       if (address.transport === "tcp") (conn as Deno.TcpConn).setNoDelay(true);
-      const socket = new DenoSocket(conn);
+      const socket = new DenoSocket(conn, true);
       socket.start(owner, true);
     },
     (error) => {

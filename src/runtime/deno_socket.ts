@@ -7,6 +7,8 @@ import type { ConnectEvents, StreamEvents, StreamSocket } from "./types.ts";
 /** Bytes queued before `write` takes no more (the owner waits for `drain`). */
 const HIGH_WATER = 262144;
 const MIN_READ = 1024;
+/** A backend connection's first read: most responses fit. */
+const BULK_READ = 16384;
 const MAX_READ = 65536;
 
 let report: (error: Error) => void = (error) => {
@@ -32,10 +34,13 @@ export class DenoSocket implements StreamSocket {
   #writeEnded = false;
   #ending = false;
   #closed = false;
-  #readSize = MIN_READ;
+  /** Reused for every read (what the owner gets is a copy of the bytes read). */
+  #buffer: Uint8Array;
 
-  constructor(conn: Deno.Conn) {
+  /** `bulk`: a backend connection, whose reads start big (a response is coming). */
+  constructor(conn: Deno.Conn, bulk = false) {
     this.#conn = conn;
+    this.#buffer = new Uint8Array(bulk ? BULK_READ : MIN_READ);
   }
 
   /** Starts reading for `owner` (telling it `opened` first for outgoing connections). */
@@ -82,7 +87,7 @@ export class DenoSocket implements StreamSocket {
     this.#reading = true;
     try {
       while (!this.#paused && !this.#closed) {
-        const buffer = new Uint8Array(this.#readSize);
+        const buffer = this.#buffer;
         let n: number | null;
         try {
           n = await this.#conn.read(buffer);
@@ -97,10 +102,11 @@ export class DenoSocket implements StreamSocket {
           if (this.#writeEnded) this.#close(undefined);
           return;
         }
-        // grow for bulk transfers, shrink back for idle keep-alive connections
-        if (n === buffer.length) this.#readSize = Math.min(MAX_READ, this.#readSize * 2);
-        else if (n < this.#readSize / 4) this.#readSize = Math.max(MIN_READ, this.#readSize / 2);
-        const bytes = buffer.subarray(0, n);
+        const bytes = buffer.slice(0, n);
+        // a full read means bulk: go big at once; a small one (an idle keep-alive connection
+        // between requests) gives the big buffer back
+        if (n === buffer.length && n < MAX_READ) this.#buffer = new Uint8Array(MAX_READ);
+        else if (n < MIN_READ && buffer.length > MIN_READ) this.#buffer = new Uint8Array(MIN_READ);
         this.#call(() => this.#owner!.data(bytes));
       }
     } finally {

@@ -244,7 +244,6 @@ export async function runMaster(
   }
 }
 
-/** Stops accepting, lets in-flight requests finish (bounded), then stops the workers. */
 /** The workers always get this long to stop, even when the requests took all the mercy. */
 const WORKERS_STOP_MS = 1000;
 
@@ -266,7 +265,9 @@ async function shutdown(running: Running, mercyMs: number, logger: Logger): Prom
   })();
   if (await Promise.race([drained, deadline]) === "late") {
     logger.warn(
-      `in-flight requests still running after reload-mercy (${mercyMs / 1000} s): cutting them off`,
+      `in-flight requests still running after ${requestsMs / 1000} s (reload-mercy ${
+        mercyMs / 1000
+      } s, less ${WORKERS_STOP_MS / 1000} s for the workers to stop): cutting them off`,
     );
     running.routers?.engine.close();
   }

@@ -3,7 +3,15 @@
  * slow uploads and slow readers cost the edge a buffer and a temp file, never the worker.
  */
 import assert from "node:assert/strict";
-import { freePort, peakRssMiB, type Proc, startEdge, startUwsgi, tempDir } from "./helpers.ts";
+import {
+  freePort,
+  peakRssMiB,
+  type Proc,
+  startEdge,
+  startUwsgi,
+  tempDir,
+  withEdge,
+} from "./helpers.ts";
 
 const encoder = new TextEncoder();
 
@@ -201,5 +209,29 @@ Deno.test("e2e: (d) limits: 413 above http-max-body; 50 slow 20 MB uploads keep 
     console.log(
       `(d) ${spooled} uploads in temp files at once, edge peak RSS ${peak.toFixed(0)} MiB`,
     );
+  });
+});
+
+Deno.test("e2e: with request buffering off, bodies stream to the worker whole", async () => {
+  await withEdge(["--http-request-buffering=false"], async (port) => {
+    for (const size of [10, 1000, 65536, 3_000_000]) {
+      const body = new Uint8Array(size).map((_, i) => i % 251);
+      // the head, then the body in another write: it arrives while the backend connects
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      await writeAll(
+        conn,
+        encoder.encode(
+          `POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: ${size}\r\nConnection: close\r\n\r\n`,
+        ),
+      );
+      await writeAll(conn, body);
+      const answer = new Uint8Array(await new Response(conn.readable).arrayBuffer());
+      const text = new TextDecoder().decode(answer.subarray(0, 200));
+      assert.match(text, /^HTTP\/1\.1 200 /, `${size} bytes`);
+      const start = answer.findIndex((_, i) =>
+        answer[i] === 13 && answer[i + 1] === 10 && answer[i + 2] === 13 && answer[i + 3] === 10
+      ) + 4;
+      assert.deepEqual(answer.subarray(start), body, `${size} bytes`);
+    }
   });
 });

@@ -202,7 +202,9 @@ Deno.test(`e2e: an idle keep-alive connection costs at most ${IDLE_KIB} KiB`, as
       const buf = new Uint8Array(1024);
       for (const conn of conns) await conn.read(buf);
       await new Promise((r) => setTimeout(r, 1000));
-      const perConn = (rssMiB(edge.pid) - before) * 1024 / n;
+      const after = rssMiB(edge.pid);
+      const perConn = (after - before) * 1024 / n;
+      console.log(`${n} idle connections: RSS ${before.toFixed(1)} -> ${after.toFixed(1)} MiB`);
       assert.ok(perConn <= IDLE_KIB, `${perConn.toFixed(2)} KiB per idle connection`);
     } finally {
       for (const conn of conns) conn.close();
