@@ -7,7 +7,7 @@
 import type { AcceptInfo, StreamEvents, StreamSocket } from "../runtime/types.ts";
 import type { ResponseHead } from "../uwsgi/response_head.ts";
 import { BodyReader } from "./body_reader.ts";
-import { errorResponse, latin1 } from "./client_head.ts";
+import { errorResponse, httpDate, latin1 } from "./client_head.ts";
 import type { Timed } from "./deadlines.ts";
 import { Exchange, type ExchangeOwner } from "./exchange.ts";
 import { OutQueue } from "./out_queue.ts";
@@ -466,7 +466,7 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
     const path = head.target.startsWith("/") ? head.target : "/";
     const reusable = this.#keepAlive && !head.hasBody;
     this.#out.write(latin1(
-      `HTTP/1.1 301 Moved Permanently\r\nLocation: https://${host}${port}${path}\r\n` +
+      `HTTP/1.1 301 Moved Permanently\r\n${httpDate()}Location: https://${host}${port}${path}\r\n` +
         `Content-Length: 0\r\n${reusable ? "" : "Connection: close\r\n"}\r\n`,
     ));
     this.#logAccess(301, 0, "https");
@@ -488,7 +488,7 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
     const body = ready ? "ok\n" : "no node is usable\n";
     const reusable = this.#keepAlive && !head.hasBody;
     this.#out.write(latin1(
-      `HTTP/1.1 ${status} ${ready ? "OK" : "Service Unavailable"}\r\n` +
+      `HTTP/1.1 ${status} ${ready ? "OK" : "Service Unavailable"}\r\n${httpDate()}` +
         `Content-Type: text/plain\r\nContent-Length: ${body.length}\r\nCache-Control: no-store\r\n` +
         `${reusable ? "" : "Connection: close\r\n"}\r\n${head.isHead ? "" : body}`,
     ));

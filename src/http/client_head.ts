@@ -188,7 +188,12 @@ export const STATUS_TEXT: Record<number, string> = {
   505: "HTTP Version Not Supported",
 };
 
-/** A small plain-text error response of the edge itself. */
+/** A `Date` header line for the edge's own answers (RFC 9110 §6.6.1: an origin sends one). */
+export function httpDate(): string {
+  return `Date: ${new Date().toUTCString()}\r\n`;
+}
+
+/** An answer of the edge's own, with a short plain-text body. */
 export function errorResponse(
   status: number,
   keepAlive: boolean,
@@ -197,7 +202,7 @@ export function errorResponse(
   const reason = STATUS_TEXT[status] ?? "Error";
   const body = `${status} ${reason}\n`;
   return latin1(
-    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+    `HTTP/1.1 ${status} ${reason}\r\n${httpDate()}Content-Type: text/plain; charset=utf-8\r\n` +
       `Content-Length: ${body.length}\r\n${extra}${
         keepAlive ? "" : "Connection: close\r\n"
       }\r\n${body}`,

@@ -39,7 +39,7 @@ export interface EngineDeps {
 const FAILURE_LOG_MS = 10_000;
 /** File descriptors kept free beyond two per client (temp files, logs, stats, reloads). */
 const FD_RESERVE = 32;
-const FULL = errorResponse(503, false, "Retry-After: 1\r\n");
+const full = () => errorResponse(503, false, "Retry-After: 1\r\n");
 
 /** The engine. */
 export class Engine {
@@ -161,7 +161,7 @@ export class Engine {
         failed(
           `${this.#connections.size} clients use the file descriptors this process may open (ulimit -n ${runtime.fdLimit()}): new ones get 503 (${this.refused} so far); raise the limit`,
         );
-        return sendAndClose(socket, FULL);
+        return sendAndClose(socket, full());
       },
       failed: (error) => failed(error.message),
     };

@@ -119,6 +119,8 @@ Deno.test("e2e: keep-alive, pipelining, HTTP/1.0 and malformed requests", async 
         const out = await rawRequest(port, bad);
         assert.match(out, /^HTTP\/1\.1 400 Bad Request\r\n/, bad);
         assert.match(out, /400 Bad Request\n$/);
+        // the edge's own answers carry a Date, as every response does
+        assert.match(out, /\r\nDate: \w{3}, \d{2} \w{3} \d{4} \d\d:\d\d:\d\d GMT\r\n/);
       }
       await edge.waitFor(/Malformed header line: "Bad Header: x"/);
       assert.equal(proxied(), before);
