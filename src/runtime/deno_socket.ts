@@ -59,7 +59,11 @@ export class DenoSocket implements StreamSocket {
     }
     this.#queue.push(bytes);
     this.#queued += bytes.length;
-    if (!this.#writing) void this.#writeLoop();
+    if (!this.#writing) {
+      // what else is written in this turn (a head, then its body) leaves in the same op
+      this.#writing = true;
+      queueMicrotask(() => void this.#writeLoop());
+    }
     return bytes.length;
   }
 
