@@ -117,7 +117,7 @@ async function readExactly(conn: Deno.Conn, n: number): Promise<Uint8Array | nul
   return out;
 }
 
-/** Reads one uwsgi request: header, vars, then CONTENT_LENGTH body bytes. */
+/** Reads one uwsgi request: header, vars, then CONTENT_LENGTH body bytes (null if cut short). */
 async function readRequest(conn: Deno.Conn): Promise<Recorded | null> {
   const header = await readExactly(conn, 4);
   if (header === null) return null;
@@ -130,5 +130,6 @@ async function readRequest(conn: Deno.Conn): Promise<Recorded | null> {
   const vars = new Map(decodePacket(packet).vars);
   const length = Number(vars.get("CONTENT_LENGTH") ?? "0") || 0;
   const body = length > 0 ? await readExactly(conn, length) : new Uint8Array(0);
-  return { vars, body: body ?? new Uint8Array(0) };
+  // a body cut short is not a request the app would have seen
+  return body === null ? null : { vars, body };
 }
