@@ -4,6 +4,7 @@
  * and its response framed back; requests are answered in order (pipelining) and the
  * connection kept alive when both sides allow it. Owns the client-side timeouts.
  */
+import { concatBytes } from "../bytes.ts";
 import type { AcceptInfo, StreamEvents, StreamSocket } from "../runtime/types.ts";
 import type { ResponseHead } from "../uwsgi/response_head.ts";
 import { BodyReader } from "./body_reader.ts";
@@ -20,7 +21,7 @@ import {
   type RequestHead,
 } from "./request_head.ts";
 import { forwardingFacts } from "./forwarding.ts";
-import { type PacketFacts, requestPacket, withVar } from "./request_packet.ts";
+import { emptyFacts, type PacketFacts, requestPacket, withVar } from "./request_packet.ts";
 import { type RelayOwner, ResponseRelay } from "./response_relay.ts";
 import type { ServerContext } from "./server_context.ts";
 import { Spool } from "./spool.ts";
@@ -112,7 +113,7 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
       this.#input = bytes;
       this.#start = 0;
     } else {
-      this.#input = concat(this.#input.subarray(this.#start), bytes);
+      this.#input = concatBytes([this.#input.subarray(this.#start), bytes]);
       this.#scanned -= this.#start;
       this.#start = 0;
     }
@@ -583,7 +584,7 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
     this.deadline = 0;
     this.#out.buffering = false;
     const raw = head.bytes.subarray(0, head.bodyStart);
-    this.#out.write(rest === null ? raw.slice() : concat(raw, rest));
+    this.#out.write(rest === null ? raw.slice() : concatBytes([raw, rest]));
     const input = this.#input;
     this.#input = null;
     if (input !== null && this.#start < input.length) {
@@ -751,21 +752,4 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
 /** Seconds a 503 (queue full or timed out) asks the client to wait. */
 const RETRY_AFTER_S = 1;
 /** Reused for every packet: requestPacket() reads it at once. */
-const FACTS: PacketFacts = {
-  remoteAddr: "",
-  remotePort: "",
-  https: false,
-  requestId: undefined,
-  dropRequestId: false,
-  replaceForwarded: false,
-  forwardedFor: undefined,
-  forwardedProto: undefined,
-  more: [],
-};
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
+const FACTS = emptyFacts();

@@ -17,7 +17,7 @@ import { latin1, STATUS_TEXT } from "./client_head.ts";
 import { Exchange, type ExchangeOwner } from "./exchange.ts";
 import { parseRequestHead, RequestError, type RequestHead } from "./request_head.ts";
 import { forwardingFacts } from "./forwarding.ts";
-import { requestPacket, withVar } from "./request_packet.ts";
+import { emptyFacts, requestPacket, withVar } from "./request_packet.ts";
 import type { ServerContext } from "./server_context.ts";
 import { Spool } from "./spool.ts";
 
@@ -139,17 +139,7 @@ class H2Stream implements ExchangeOwner {
     try {
       const peer = { address: remoteAddr, port: String(socket.remotePort ?? 0) };
       const trusted = ctx.forwarding.trusted?.has(remoteAddr) ?? false;
-      const facts = forwardingFacts(head, peer, trusted, ctx.forwarding, {
-        remoteAddr: "",
-        remotePort: "",
-        https: true,
-        requestId: undefined,
-        dropRequestId: false,
-        replaceForwarded: false,
-        forwardedFor: undefined,
-        forwardedProto: undefined,
-        more: [],
-      });
+      const facts = forwardingFacts(head, peer, trusted, ctx.forwarding, emptyFacts(true));
       this.#requestId = facts.requestId;
       packet = requestPacket(head, ctx.template, facts, "HTTP/2.0");
       if (body !== null && head.contentLength < 0) {

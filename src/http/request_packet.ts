@@ -50,6 +50,21 @@ export interface PacketFacts {
   more: ReadonlyArray<readonly [string, string]>;
 }
 
+/** Facts with nothing known yet (forwardingFacts() fills them in per request). */
+export function emptyFacts(https = false): PacketFacts {
+  return {
+    remoteAddr: "",
+    remotePort: "",
+    https,
+    requestId: undefined,
+    dropRequestId: false,
+    replaceForwarded: false,
+    forwardedFor: undefined,
+    forwardedProto: undefined,
+    more: [],
+  };
+}
+
 /** The vars block never exceeds 64 KiB; the slack lets a too-long one be measured, not overrun. */
 const OUT = new Uint8Array(HEADER_SIZE + MAX_VARS_SIZE + 4 * 65536 + 64);
 const MERGED = new Uint8Array(MAX_FIELDS);

@@ -2,6 +2,7 @@
  * A Deno connection as a StreamSocket: a read loop feeds the owner's events (Deno has no
  * callback sockets), writes queue up to a high-water mark and go out one op at a time.
  */
+import { concatBytes } from "../bytes.ts";
 import type { ConnectEvents, StreamEvents, StreamSocket } from "./types.ts";
 
 /** Bytes queued before `write` takes no more (the owner waits for `drain`). */
@@ -123,7 +124,9 @@ export class DenoSocket implements StreamSocket {
     try {
       while (this.#queue.length > 0 && !this.#closed) {
         // several small pieces go out in one op
-        const bytes = this.#queue.length === 1 ? this.#queue[0]! : joinQueue(this.#queue);
+        const queue = this.#queue;
+        if (queue.length > 1) queue.splice(0, queue.length, concatBytes(queue));
+        const bytes = queue[0]!;
         let offset = 0;
         while (offset < bytes.length) offset += await this.#conn.write(bytes.subarray(offset));
         this.#queue.shift();
@@ -175,19 +178,4 @@ export class DenoSocket implements StreamSocket {
       this.#close(undefined);
     }
   }
-}
-
-/** The queued pieces as one (they replace the queue's content). */
-function joinQueue(queue: Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const piece of queue) size += piece.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const piece of queue) {
-    out.set(piece, at);
-    at += piece.length;
-  }
-  queue.length = 0;
-  queue.push(out);
-  return out;
 }

@@ -7,30 +7,15 @@ import {
   freePort,
   peakRssMiB,
   type Proc,
+  readToEnd,
   startEdge,
   startUwsgi,
   tempDir,
   withEdge,
+  writeAll,
 } from "./helpers.ts";
 
 const encoder = new TextEncoder();
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let at = 0; at < bytes.length;) at += await conn.write(bytes.subarray(at));
-}
-
-/** Reads a whole response (until the server closes); its text and the time it took. */
-async function readAll(conn: Deno.Conn): Promise<string> {
-  let text = "";
-  const buf = new Uint8Array(65536);
-  while (true) {
-    const n = await conn.read(buf);
-    if (n === null) break;
-    text += new TextDecoder().decode(buf.subarray(0, n));
-  }
-  conn.close();
-  return text;
-}
 
 /** GET / every 200 ms until `stop()`; resolves to the slowest answer's time (ms). */
 function quickRequests(port: number): { stop: () => Promise<number[]> } {
@@ -102,7 +87,7 @@ Deno.test("e2e: (a) a 100 KB/s upload does not hold the only worker; quick reque
       await writeAll(conn, piece);
       await new Promise((r) => setTimeout(r, 100));
     }
-    const answer = await readAll(conn);
+    const answer = await readToEnd(conn);
     const times = await quick.stop();
     assert.match(answer, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n500000$/);
     assert.ok(times.length >= 15, `${times.length} quick requests`);
@@ -182,7 +167,7 @@ Deno.test("e2e: (d) limits: 413 above http-max-body; 50 slow 20 MB uploads keep 
       over,
       encoder.encode("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 30000000\r\n\r\n"),
     );
-    assert.match(await readAll(over), /^HTTP\/1\.1 413 /);
+    assert.match(await readToEnd(over), /^HTTP\/1\.1 413 /);
     const size = 20_000_000;
     const mib = new Uint8Array(1_000_000).fill(122);
     const conns = await Promise.all(Array.from({ length: 50 }, async () => {
@@ -200,7 +185,7 @@ Deno.test("e2e: (d) limits: 413 above http-max-body; 50 slow 20 MB uploads keep 
       await Promise.all(conns.map((conn) => writeAll(conn, mib)));
       spooled = Math.max(spooled, tempFilesOpen(edge.pid));
     }
-    const answers = await Promise.all(conns.map(readAll));
+    const answers = await Promise.all(conns.map(readToEnd));
     assert.ok(answers.every((a) => a.endsWith("\r\n\r\n20000000")), answers[0]);
     assert.ok(spooled >= 40, `${spooled} uploads waited in temp files`);
     const peak = peakRssMiB(edge.pid);

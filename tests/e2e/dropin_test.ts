@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import {
+  alive,
   edgeCommand,
   freePort,
   Proc,
@@ -14,15 +15,6 @@ import {
 } from "./helpers.ts";
 
 const ENV = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", NO_COLOR: "1" };
-
-function alive(pid: number): boolean {
-  try {
-    Deno.kill(pid, "SIGCONT");
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The uWSGI pids the edge reported starting. */
 function uwsgiPids(edge: Proc): number[] {

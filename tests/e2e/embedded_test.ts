@@ -1,6 +1,7 @@
 /** Embedded mode: the edge starts and governs real uWSGI workers (issue 4). */
 import assert from "node:assert/strict";
 import {
+  alive,
   edgeCommand,
   freePort,
   type Proc,
@@ -21,15 +22,6 @@ async function get(port: number, path = "/"): Promise<{ status: number; body: st
 function uwsgiPid(edge: Proc): number {
   const all = [...edge.output.matchAll(/workers: uWSGI pid (\d+)/g)];
   return Number(all.at(-1)![1]);
-}
-
-function alive(pid: number): boolean {
-  try {
-    Deno.kill(pid, "SIGCONT");
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 Deno.test("e2e: embedded mode from command-line flags: the edge runs the workers", async () => {

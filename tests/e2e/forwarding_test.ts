@@ -1,6 +1,6 @@
 /** Behind CDNs and load balancers: trusted proxies, request ids, JSON access lines. */
 import assert from "node:assert/strict";
-import { rawRequest, withEdge } from "./helpers.ts";
+import { rawRequest, readToEnd, withEdge } from "./helpers.ts";
 
 /** The app's environ for a raw request (the /env route answers it as JSON). */
 async function environ(
@@ -109,15 +109,7 @@ Deno.test("e2e: PROXY protocol v2 (IPv4, IPv6, LOCAL) and v1; once enabled, requ
         "GET /env HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
       );
       await conn.write(Uint8Array.from([...prefix, ...request]));
-      let text = "";
-      const buf = new Uint8Array(65536);
-      while (true) {
-        const n = await conn.read(buf);
-        if (n === null) break;
-        text += new TextDecoder().decode(buf.subarray(0, n));
-      }
-      conn.close();
-      return text;
+      return await readToEnd(conn);
     };
     const env = (text: string) => JSON.parse(text.slice(text.indexOf("\r\n\r\n") + 4));
     const v4 = env(await ask(proxyV2([203, 0, 113, 7], 5555)));

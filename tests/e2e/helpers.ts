@@ -232,6 +232,35 @@ export async function rawRequest(port: number, bytes: string, timeoutMs = 5000):
   }
 }
 
+/** Writes all of `bytes` (one write may take less). */
+export async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let at = 0; at < bytes.length;) at += await conn.write(bytes.subarray(at));
+}
+
+/** Reads until the server closes, then closes: the text. */
+export async function readToEnd(conn: Deno.Conn): Promise<string> {
+  let text = "";
+  const decoder = new TextDecoder();
+  const buf = new Uint8Array(65536);
+  while (true) {
+    const n = await conn.read(buf);
+    if (n === null) break;
+    text += decoder.decode(buf.subarray(0, n), { stream: true });
+  }
+  conn.close();
+  return text;
+}
+
+/** The process is still there. */
+export function alive(pid: number): boolean {
+  try {
+    Deno.kill(pid, "SIGCONT");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Resident memory (VmRSS) of a process now, in MiB. */
 export function rssMiB(pid: number): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);

@@ -13,14 +13,10 @@ import {
   startEdge,
   tempDir,
   withEdge,
+  writeAll,
 } from "./helpers.ts";
 
 const encoder = new TextEncoder();
-
-/** Writes all of `bytes` (one write may take less). */
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let at = 0; at < bytes.length;) at += await conn.write(bytes.subarray(at));
-}
 
 /** Opens a connection and sends `text`; the caller reads and closes. */
 async function send(port: number, text: string | Uint8Array): Promise<Deno.Conn> {

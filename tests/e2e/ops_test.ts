@@ -3,19 +3,10 @@
  * liveness and readiness; active health checks; a health path on the public listener.
  */
 import assert from "node:assert/strict";
-import { freePort, startEdge, startUwsgi, tempDir } from "./helpers.ts";
+import { freePort, readToEnd, startEdge, startUwsgi, tempDir } from "./helpers.ts";
 
 async function raw(port: number): Promise<string> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  let text = "";
-  const buf = new Uint8Array(65536);
-  while (true) {
-    const n = await conn.read(buf);
-    if (n === null) break;
-    text += new TextDecoder().decode(buf.subarray(0, n));
-  }
-  conn.close();
-  return text;
+  return await readToEnd(await Deno.connect({ hostname: "127.0.0.1", port }));
 }
 
 async function get(url: string): Promise<{ status: number; text: string }> {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { findHeadEnd, parseRequestHead } from "../../src/http/request_head.ts";
-import { encodeVars, requestPacket } from "../../src/http/request_packet.ts";
+import { emptyFacts, encodeVars, requestPacket } from "../../src/http/request_packet.ts";
 import { decodePacket } from "../../src/uwsgi/packet.ts";
 import { requestVars } from "../../src/uwsgi/request_vars.ts";
 
@@ -21,17 +21,7 @@ const template = {
   serverNameAsHost: false,
   extra: encodeVars([["X", "1"]]),
 };
-const facts = {
-  remoteAddr: "127.0.0.1",
-  remotePort: "40000",
-  https: false,
-  requestId: undefined,
-  dropRequestId: false,
-  replaceForwarded: false,
-  forwardedFor: undefined,
-  forwardedProto: undefined,
-  more: [],
-};
+const facts = { ...emptyFacts(), remoteAddr: "127.0.0.1", remotePort: "40000" };
 
 function fast(text: string) {
   const b = bytes(text);
