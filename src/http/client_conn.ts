@@ -389,6 +389,13 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
       this.#input === null;
   }
 
+  /** Where body pieces go: the spool of a buffered request (one function per connection). */
+  readonly #toSpool = (piece: Uint8Array): void => this.#spool!.push(piece);
+  /** ... or the backend of a streamed one, reading waiting while it is busy. */
+  readonly #toBackend = (piece: Uint8Array): void => {
+    if (!this.#exchange!.send(piece)) this.#pauseRead();
+  };
+
   /** Takes body bytes from the input: into the spool, or to the backend. */
   #readBody(): void {
     const input = this.#input;
@@ -400,9 +407,7 @@ export class ClientConnection implements StreamEvents, ExchangeOwner, RelayOwner
           input,
           this.#start,
           input.length,
-          this.#state === BODY ? (piece) => this.#spool!.push(piece) : (piece) => {
-            if (!this.#exchange!.send(piece)) this.#pauseRead();
-          },
+          this.#state === BODY ? this.#toSpool : this.#toBackend,
         );
       } catch (error) {
         if (!(error instanceof RequestError)) throw error;
