@@ -3,9 +3,9 @@
  * (addContext), ALPN offering h2 and http/1.1; HTTP/1.1 connections go to the engine as
  * stream sockets, HTTP/2 ones to a node:http2 server.
  */
-import http2 from "node:http2";
-import tls from "node:tls";
+import process from "node:process";
 import type { Duplex } from "node:stream";
+import type { TLSSocket } from "node:tls";
 import type {
   AcceptHandlers,
   ListenAddress,
@@ -91,6 +91,9 @@ export function listenTls(
   handlers: AcceptHandlers,
   config: TlsConfig,
 ): Promise<StreamListener> {
+  // loaded here: a proxy without TLS listeners does not carry them (~15 MB of RSS)
+  const http2 = process.getBuiltinModule("node:http2");
+  const tls = process.getBuiltinModule("node:tls");
   const h2 = handlers.http2 ? http2.createServer({}, handlers.http2) : undefined;
   const server = tls.createServer(
     {
@@ -98,7 +101,7 @@ export function listenTls(
       key: config.key,
       ALPNProtocols: h2 ? ["h2", "http/1.1"] : ["http/1.1"],
     },
-    (socket: tls.TLSSocket) => {
+    (socket: TLSSocket) => {
       if (h2 && socket.alpnProtocol === "h2") {
         h2.emit("connection", socket);
         return;

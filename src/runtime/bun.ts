@@ -21,12 +21,14 @@ import type {
 } from "./types.ts";
 import { mergeText } from "./_merge_text.ts";
 import { listenTls, onTlsFault } from "./_node_tls.ts";
+import { h2Server } from "./_h2_pipe.ts";
 import { openTempFile } from "./_temp_file.ts";
 import { chown, fdLimit, listDir, makeDir, openFds } from "./_limits.ts";
 
 /** The few Bun APIs used here, typed for the Deno type checker. */
 interface BunSocket extends StreamSocket {
   data: StreamEvents;
+  alpnProtocol?: string | false | null;
   remoteAddress?: string;
   remotePort?: number;
   setNoDelay(on: boolean): void;
@@ -85,21 +87,65 @@ function acceptHandlers(handlers: AcceptHandlers, unix: boolean) {
   };
 }
 
+/**
+ * HTTPS on Bun's own TLS sockets: the owner is made once the handshake is done, by the
+ * protocol ALPN chose (h2 goes to node:http2 through a pipe, http/1.1 to the engine).
+ */
+function tlsAcceptHandlers(handlers: AcceptHandlers, unix: boolean) {
+  const plain = acceptHandlers(handlers, unix);
+  const h2 = handlers.http2 ? h2Server(handlers.http2) : undefined;
+  return {
+    h2,
+    socket: {
+      ...plain,
+      open() {},
+      handshake(socket: BunSocket, ok: boolean) {
+        if (!ok) return socket.terminate();
+        if (h2 && socket.alpnProtocol === "h2") {
+          socket.data = h2.accept(socket);
+          return;
+        }
+        const peer = unix
+          ? { address: "0.0.0.0", port: 0 }
+          : { address: socket.remoteAddress ?? "0.0.0.0", port: socket.remotePort ?? 0 };
+        socket.data = handlers.stream(socket, { peer, tls: true, writesCopy: true });
+      },
+    },
+  };
+}
+
+/** ALPN's wire form (each name after its length byte), as Bun.listen takes it. */
+function alpnList(names: string[]): string {
+  return names.map((name) => String.fromCharCode(name.length) + name).join("");
+}
+
 async function listen(
   address: ListenAddress,
   handlers: AcceptHandlers,
   options: ListenOptions = {},
 ): Promise<StreamListener> {
-  if (options.tls) return await listenTls(address, handlers, options.tls);
+  const tls = options.tls;
+  // Bun.listen has no certificate per server name: SNI listeners stay on node:tls
+  if (tls && tls.contexts.length > 0) return await listenTls(address, handlers, tls);
   const unix = address.transport === "unix";
   if (address.transport === "unix") fs.rmSync(address.path, { force: true });
   const where = address.transport === "unix"
     ? { unix: address.path }
     : { hostname: address.hostname, port: address.port, reusePort: options.reusePort ?? false };
+  const secure = tls ? tlsAcceptHandlers(handlers, unix) : undefined;
   const server = bun.listen({
     ...where,
     allowHalfOpen: true,
-    socket: acceptHandlers(handlers, unix),
+    socket: secure ? secure.socket : acceptHandlers(handlers, unix),
+    ...(tls
+      ? {
+        tls: {
+          cert: tls.cert,
+          key: tls.key,
+          ALPNProtocols: alpnList(secure?.h2 ? ["h2", "http/1.1"] : ["http/1.1"]),
+        },
+      }
+      : {}),
   });
   let closed = false;
   return {
@@ -110,6 +156,7 @@ async function listen(
       if (closed) return;
       closed = true;
       server.stop(false);
+      secure?.h2?.close();
     },
   };
 }
