@@ -183,6 +183,9 @@ export class Dispatcher {
       const ticket = this.#queue[i]!;
       const picked = this.#pick(ticket);
       if (picked === "wait") {
+        // a request that tried no node yet waits only when every node is full: so would all
+        // behind it (without subscriptions, whose keys pick different nodes)
+        if (this.#registry === undefined && !ticket.tried?.size) break;
         i++;
         continue;
       }

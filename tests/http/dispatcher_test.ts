@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { StaticPool } from "../../src/balancer/static_pool.ts";
+import type { NodeConfig } from "../../src/config/config_types.ts";
+import { Dispatcher, type Granted, type Ticket } from "../../src/http/dispatcher.ts";
+
+function node(path: string): NodeConfig {
+  return { spec: path, address: { transport: "unix", path } };
+}
+
+/** A dispatcher over `nodes` with `limit` requests per node, and a log of what happened. */
+function setUp(nodes: NodeConfig[], limit: number) {
+  const pool = new StaticPool(nodes.map((n) => ({ node: n, name: n.spec })), 30_000, () => 0);
+  const dispatcher = new Dispatcher({ pool, fallbacks: [], limit, queueSize: 1000 });
+  const log: string[] = [];
+  const held = new Map<string, Granted>();
+  const ticket = (name: string): Ticket => ({
+    key: "example.com",
+    client: "127.0.0.1",
+    attempts: 0,
+    tried: undefined,
+    causes: undefined,
+    queued: false,
+    granted(granted) {
+      log.push(`${name}->${granted.name}`);
+      held.set(name, granted);
+    },
+    refused(status) {
+      log.push(`${name}:${status}`);
+    },
+  });
+  return { dispatcher, log, held, ticket };
+}
+
+Deno.test("Dispatcher: beyond the per-node limit requests wait, first come first served", () => {
+  const { dispatcher, log, held, ticket } = setUp([node("/a"), node("/b")], 1);
+  for (const name of ["t1", "t2", "t3", "t4", "t5"]) dispatcher.request(ticket(name));
+  assert.deepEqual(log, ["t1->/a", "t2->/b"]);
+  assert.equal(dispatcher.waiting, 3);
+  dispatcher.done(held.get("t2")!);
+  assert.deepEqual(log.slice(2), ["t3->/b"]);
+  dispatcher.done(held.get("t1")!);
+  dispatcher.done(held.get("t3")!);
+  assert.deepEqual(log.slice(3), ["t4->/a", "t5->/b"]);
+  assert.equal(dispatcher.waiting, 0);
+});
+
+Deno.test("Dispatcher: a request that already failed on a node still gets the other one", () => {
+  const { dispatcher, log, held, ticket } = setUp([node("/a"), node("/b")], 1);
+  const t1 = ticket("t1");
+  dispatcher.request(t1);
+  dispatcher.request(ticket("t2"));
+  dispatcher.request(ticket("t3"));
+  assert.deepEqual(log, ["t1->/a", "t2->/b"]);
+  // t1's connect to /a fails: /b is full, so it waits ahead of t3 for /b only
+  dispatcher.connectFailed(t1, held.get("t1")!, new Error("refused"));
+  assert.equal(dispatcher.waiting, 2);
+  dispatcher.done(held.get("t2")!);
+  assert.deepEqual(log.slice(2), ["t1->/b"]);
+});
