@@ -4,11 +4,15 @@
  * node:zlib is used because Web CompressionStream cannot flush; Deno and Bun both have it.
  * Callbacks, not promises: the engine pauses the backend while a piece is compressed.
  */
-import zlib from "node:zlib";
+import process from "node:process";
+import type * as Zlib from "node:zlib";
+
+// loaded on first use: a proxy that never gzips does not carry node:zlib (~7 MB of RSS)
+let zlib: typeof Zlib | undefined;
 
 /** One gzip member, written piece by piece. */
 export class GzipStream {
-  readonly #gzip = zlib.createGzip();
+  readonly #gzip = (zlib ??= process.getBuiltinModule("node:zlib")).createGzip();
   #out: Uint8Array[] = [];
   #busy = false;
   readonly #queue: Uint8Array[] = [];
@@ -36,7 +40,7 @@ export class GzipStream {
     }
     this.#busy = true;
     this.#gzip.write(bytes);
-    this.#gzip.flush(zlib.constants.Z_SYNC_FLUSH, () => this.#flushed());
+    this.#gzip.flush(zlib!.constants.Z_SYNC_FLUSH, () => this.#flushed());
   }
 
   /** Ends the member (deflate end, CRC32 and size); `done` runs after the last output. */

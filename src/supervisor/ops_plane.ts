@@ -8,8 +8,6 @@ import type { Config, NodeConfig } from "../config/load.ts";
 import { type CounterSnapshot, sumSnapshots } from "../http/counters.ts";
 import type { Engine } from "../http/engine.ts";
 import type { Logger } from "../log.ts";
-import { opsApp } from "../ops/app.ts";
-import { startOps } from "../ops/server.ts";
 import type { Runtime } from "../runtime/types.ts";
 import type { Registry } from "../subscription/registry.ts";
 import { statsDocument } from "../subscription/stats.ts";
@@ -75,6 +73,9 @@ export async function startOpsPlane(state: OpsState): Promise<{ close(): void }>
       activeSessions: snapshot().inFlight,
       now: runtime.now,
     });
+  // loaded only when http-stats is set: a proxy without an ops plane does not carry Hono
+  const { opsApp } = await import("../ops/app.ts");
+  const { startOps } = await import("../ops/server.ts");
   const app = opsApp({
     stats,
     ready,
