@@ -544,7 +544,8 @@ export class Exchange implements Ticket, Timed {
   #complete(): void {
     const socket = this.#socket;
     this.#finish();
-    socket?.end();
+    if (socket?.finish) socket.finish();
+    else socket?.end();
     this.#owner.responseEnd();
   }
 

@@ -8,9 +8,23 @@ import type { ConnectEvents, StreamEvents, StreamSocket } from "./types.ts";
 /** Bytes queued before `write` takes no more (the owner waits for `drain`). */
 const HIGH_WATER = 262144;
 const MIN_READ = 1024;
-/** A backend connection's first read: most responses fit. */
-const BULK_READ = 16384;
 const MAX_READ = 65536;
+
+/**
+ * Big read buffers of finished connections, reused: a new one per backend connection was
+ * zeroed memory and collector work on every request (the old engine pooled them too).
+ */
+const pool: Uint8Array[] = [];
+const POOL_MAX = 64;
+const NO_BUFFER = new Uint8Array(0);
+
+function bigBuffer(): Uint8Array {
+  return pool.pop() ?? new Uint8Array(MAX_READ);
+}
+
+function giveBack(buffer: Uint8Array): void {
+  if (buffer.length === MAX_READ && pool.length < POOL_MAX) pool.push(buffer);
+}
 
 let report: (error: Error) => void = (error) => {
   throw error;
@@ -34,14 +48,17 @@ export class DenoSocket implements StreamSocket {
   #readEnded = false;
   #writeEnded = false;
   #ending = false;
+  #finishing = false;
   #closed = false;
   /** Reused for every read (what the owner gets is a copy of the bytes read). */
   #buffer: Uint8Array;
+  /** The small buffer of an idle client connection, kept while a big one is lent. */
+  #small: Uint8Array | undefined;
 
   /** `bulk`: a backend connection, whose reads start big (a response is coming). */
   constructor(conn: Deno.Conn, bulk = false) {
     this.#conn = conn;
-    this.#buffer = new Uint8Array(bulk ? BULK_READ : MIN_READ);
+    this.#buffer = bulk ? bigBuffer() : (this.#small = new Uint8Array(MIN_READ));
   }
 
   /** Starts reading for `owner` (telling it `opened` first for outgoing connections). */
@@ -52,7 +69,7 @@ export class DenoSocket implements StreamSocket {
   }
 
   write(bytes: Uint8Array, offset = 0, length = bytes.length - offset): number {
-    if (this.#closed || this.#ending) return -1;
+    if (this.#closed || this.#ending || this.#finishing) return -1;
     if (offset !== 0 || length !== bytes.length) bytes = bytes.subarray(offset, offset + length);
     if (this.#queued >= HIGH_WATER) {
       this.#wantDrain = true;
@@ -88,6 +105,14 @@ export class DenoSocket implements StreamSocket {
     this.#close(undefined);
   }
 
+  /** Closes after the queued writes, reading no more: saves a read op and a shutdown op. */
+  finish(): void {
+    if (this.#closed) return;
+    this.#finishing = true;
+    this.#paused = true;
+    if (!this.#writing) this.#close(undefined);
+  }
+
   async #readLoop(): Promise<void> {
     this.#reading = true;
     try {
@@ -107,16 +132,33 @@ export class DenoSocket implements StreamSocket {
           if (this.#writeEnded) this.#close(undefined);
           return;
         }
-        const bytes = buffer.slice(0, n);
+        let bytes: Uint8Array;
+        if (n >= MAX_READ / 2) {
+          // a big read: the owner gets the buffer itself (a fresh one costs no more than a copy)
+          bytes = buffer.subarray(0, n);
+          this.#buffer = bigBuffer();
+        } else {
+          bytes = buffer.slice(0, n);
+        }
         // a full read means bulk: go big at once; a small one (an idle keep-alive connection
         // between requests) gives the big buffer back
-        if (n === buffer.length && n < MAX_READ) this.#buffer = new Uint8Array(MAX_READ);
-        else if (n < MIN_READ && buffer.length > MIN_READ) this.#buffer = new Uint8Array(MIN_READ);
+        if (n === buffer.length && n < MAX_READ) this.#buffer = bigBuffer();
+        else if (n < MIN_READ && buffer.length > MIN_READ) {
+          giveBack(buffer);
+          this.#buffer = this.#small ??= new Uint8Array(MIN_READ);
+        }
         this.#call(() => this.#owner!.data(bytes));
       }
     } finally {
       this.#reading = false;
+      // a read still pending on close kept the buffer until now
+      if (this.#closed) this.#release();
     }
+  }
+
+  #release(): void {
+    giveBack(this.#buffer);
+    this.#buffer = NO_BUFFER;
   }
 
   async #writeLoop(): Promise<void> {
@@ -142,7 +184,8 @@ export class DenoSocket implements StreamSocket {
     } finally {
       this.#writing = false;
     }
-    if (this.#ending) this.#shutdownWrite();
+    if (this.#finishing) this.#close(undefined);
+    else if (this.#ending) this.#shutdownWrite();
   }
 
   #shutdownWrite(): void {
@@ -160,6 +203,7 @@ export class DenoSocket implements StreamSocket {
     this.#closed = true;
     this.#queue.length = 0;
     this.#queued = 0;
+    if (!this.#reading) this.#release();
     try {
       this.#conn.close();
     } catch {

@@ -44,6 +44,11 @@ export interface StreamSocket {
   end(): void;
   /** Closes at once, discarding unwritten bytes (a reset where the transport has one). */
   terminate(): void;
+  /**
+   * Nothing more is wanted from the peer (a backend whose response is complete): close once
+   * everything taken is written, without waiting for the peer's FIN. Where missing, `end()`.
+   */
+  finish?(): void;
 }
 
 /** What a socket tells its owner. Bytes handed to `data` belong to the owner from then on. */
