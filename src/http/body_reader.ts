@@ -4,7 +4,13 @@
  * belong to the next request and are left where they are.
  */
 import { ChunkedDecoder } from "../uwsgi/chunked.ts";
+import type { ClientInput } from "./client_input.ts";
 import { RequestError } from "./request_head.ts";
+
+/** Where the body's pieces go. */
+export interface BodySink {
+  bodyPiece(piece: Uint8Array): void;
+}
 
 /** The body framing state of one request. */
 export class BodyReader {
@@ -28,17 +34,23 @@ export class BodyReader {
   }
 
   /**
-   * Takes body bytes from `bytes[start, end)`, handing each body piece to `sink`; returns
-   * how many input bytes were the body's. Throws RequestError: 400 for a malformed chunked
-   * body, 413 past the limit.
+   * Takes the body's bytes from the input, handing each decoded piece to `sink`. Throws
+   * RequestError: 400 for a malformed chunked body, 413 past the limit.
    */
-  feed(bytes: Uint8Array, start: number, end: number, sink: (piece: Uint8Array) => void): number {
+  take(input: ClientInput, sink: BodySink): void {
+    const bytes = input.bytes;
+    if (bytes !== null) input.consumeTo(input.start + this.#feed(bytes, input.start, sink));
+  }
+
+  /** Takes body bytes from `bytes[start, length)`; returns how many were the body's. */
+  #feed(bytes: Uint8Array, start: number, sink: BodySink): number {
+    const end = bytes.length;
     if (this.#decoder === null) {
       const n = Math.min(this.#remaining, end - start);
       if (n === 0) return 0;
       this.#remaining -= n;
       this.received += n;
-      sink(start === 0 && n === bytes.length ? bytes : bytes.subarray(start, start + n));
+      sink.bodyPiece(start === 0 && n === end ? bytes : bytes.subarray(start, start + n));
       return n;
     }
     let pieces: Uint8Array[];
@@ -52,7 +64,7 @@ export class BodyReader {
       if (this.#limit > 0 && this.received > this.#limit) {
         throw new RequestError(413, `A chunked body over http-max-body (${this.#limit} bytes)`);
       }
-      sink(piece);
+      sink.bodyPiece(piece);
     }
     return this.#decoder.consumed;
   }
