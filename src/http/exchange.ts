@@ -5,12 +5,19 @@
  * it is complete or the backend closes. Owns the backend-side timeouts.
  */
 import type { ConnectAddress, ConnectEvents, StreamSocket } from "../runtime/types.ts";
-import { ChunkedDecoder } from "../uwsgi/chunked.ts";
-import { parseResponseHead, type ResponseHead } from "../uwsgi/response_head.ts";
+import type { ResponseHead } from "../uwsgi/response_head.ts";
 import type { Deadlines, Timed } from "./deadlines.ts";
 import type { Dispatcher, Granted, Ticket } from "./dispatcher.ts";
 import type { RequestHead } from "./request_head.ts";
-import { SCRATCH } from "./scratch.ts";
+import { RequestWriter } from "./request_writer.ts";
+import {
+  READ_BROKEN,
+  READ_DONE,
+  READ_INVALID,
+  READ_PAUSE,
+  READ_TUNNEL,
+  ResponseReader,
+} from "./response_reader.ts";
 import type { Spool } from "./spool.ts";
 
 /** What an exchange reports to the request's side. */
@@ -51,8 +58,6 @@ export interface ExchangeContext {
 
 /** uWSGI's default buffer-size: larger var blocks are dropped by its workers. */
 const UWSGI_DEFAULT_BUFFER_SIZE = 4096;
-/** Bodies up to this size go out in the packet's write. */
-const COALESCE_BODY = 262144;
 
 const QUEUED = 0;
 const CONNECTING = 1;
@@ -101,24 +106,16 @@ export class Exchange implements Ticket, Timed {
   readonly #ctx: ExchangeContext;
   readonly #owner: ExchangeOwner;
   #packet: Uint8Array;
-  /** A buffered body, sent after the packet. */
-  #body: Spool | null;
   /** The owner streams the body (`send`/`endBody`); false when it is buffered or empty. */
   #streaming: boolean;
   #bodyEnded: boolean;
-  readonly #headOnly: boolean;
-  readonly #upgrade: boolean;
   readonly #request: RequestHead;
   readonly #hostname: string;
   #attempt: Attempt | null = null;
   #socket: StreamSocket | null = null;
   node: Granted | null = null;
-  /** Bytes the backend did not take yet, in order. */
-  #pending: Uint8Array[] | null = null;
-  #head: Uint8Array | null = null;
-  #decoder: ChunkedDecoder | null = null;
-  /** Body bytes still expected by Content-Length; -1 = until the backend closes. */
-  #remaining = -1;
+  readonly #writer: RequestWriter;
+  readonly #response: ResponseReader;
   #paused = false;
 
   constructor(
@@ -141,11 +138,10 @@ export class Exchange implements Ticket, Timed {
     this.#hostname = request.hostname;
     this.client = request.client;
     this.#packet = request.packet;
-    this.#body = request.body;
+    this.#writer = new RequestWriter(request.body, ctx.writesCopy);
     this.#streaming = request.streaming;
     this.#bodyEnded = !request.streaming;
-    this.#headOnly = request.head.isHead;
-    this.#upgrade = request.upgrade;
+    this.#response = new ResponseReader(owner, request.head.isHead, request.upgrade);
   }
 
   /** The routing key: the Host value (decoded only when subscriptions need it). */
@@ -199,28 +195,10 @@ export class Exchange implements Ticket, Timed {
     const packet = this.#packet;
     if (this.#ctx.modifier1 === 0 && node.modifier1 !== 0) packet[0] = node.modifier1;
     if (this.#ctx.modifier2 === 0 && node.modifier2 !== 0) packet[3] = node.modifier2;
-    // body bytes streamed while connecting wait in #pending: the packet goes first
-    const early = this.#pending;
-    this.#pending = null;
-    const body = this.#body;
-    if (body !== null && body.size <= COALESCE_BODY && body.memory === body.size) {
-      // the packet and a body in memory leave in one write
-      const total = packet.length + body.size;
-      const copies = this.#ctx.writesCopy && total <= SCRATCH.length;
-      const out = withBody(packet, body, copies ? SCRATCH : new Uint8Array(total));
-      const n = socket.write(out, 0, total);
-      if (n >= 0 && n < total) this.#pending = [copies ? out.slice(n, total) : out.subarray(n)];
-      body.dispose();
-      this.#body = null;
-    } else {
-      this.#write(packet);
-      if (body !== null) this.#pumpBody();
-    }
-    if (early !== null) {
-      for (const bytes of early) this.#write(bytes);
-      // send() said "wait" while connecting: say when to go on, if the socket took them all
-      if (this.#pending === null && this.#streaming) this.#owner.requestDrained();
-    }
+    // body bytes streamed while connecting waited: they go after the packet
+    const early = this.#writer.connected(socket, packet);
+    // send() said "wait" while connecting: say when to go on, if the socket took them all
+    if (early && this.#writer.idle && this.#streaming) this.#owner.requestDrained();
   }
 
   connectFailed(error: Error & { code?: string }): void {
@@ -234,39 +212,40 @@ export class Exchange implements Ticket, Timed {
   }
 
   data(bytes: Uint8Array): void {
-    switch (this.#state) {
-      case WAITING:
-        this.#touch();
-        this.#readHead(bytes);
+    const state = this.#state;
+    if (state === TUNNEL) {
+      this.deadline = this.#ctx.deadlines.now + this.#ctx.tunnelTimeoutMs;
+      if (!this.#owner.responseBody(bytes)) this.#pause();
+      return;
+    }
+    if (state !== WAITING && state !== BODY) return;
+    this.#touch();
+    const response = this.#response;
+    const result = response.read(bytes);
+    if (response.inBody) this.#state = BODY;
+    switch (result) {
+      case READ_PAUSE:
+        this.#pause();
         return;
-      case BODY:
-        this.#touch();
-        this.#readBody(bytes);
+      case READ_DONE:
+        this.#complete();
         return;
-      case TUNNEL:
+      case READ_TUNNEL:
+        this.#state = TUNNEL;
         this.deadline = this.#ctx.deadlines.now + this.#ctx.tunnelTimeoutMs;
-        if (!this.#owner.responseBody(bytes)) this.#pause();
+        response.startTunnel();
+        return;
+      case READ_INVALID:
+        this.#fail(502, response.error);
+        return;
+      case READ_BROKEN:
+        this.#abort(response.error);
         return;
     }
   }
 
   drain(): void {
-    const pending = this.#pending;
-    if (pending !== null) {
-      while (pending.length > 0) {
-        const bytes = pending[0]!;
-        const n = this.#socket!.write(bytes);
-        if (n < 0) return;
-        if (n < bytes.length) {
-          pending[0] = bytes.subarray(n);
-          return;
-        }
-        pending.shift();
-      }
-      this.#pending = null;
-    }
-    if (this.#body !== null) this.#pumpBody();
-    if (this.#pending === null && this.#body === null && this.#streaming) {
+    if (this.#writer.drain() && this.#streaming) {
       if (this.#state === TUNNEL && this.#bodyEnded) this.#socket?.end();
       this.#owner.requestDrained();
     }
@@ -285,7 +264,7 @@ export class Exchange implements Ticket, Timed {
     const why = error ? `: ${error.message}` : "";
     switch (this.#state) {
       case WAITING: {
-        const inside = this.#head !== null;
+        const inside = this.#response.partialHead;
         this.#fail(
           502,
           (inside
@@ -295,7 +274,7 @@ export class Exchange implements Ticket, Timed {
         return;
       }
       case BODY:
-        if (error || this.#decoder !== null || this.#remaining > 0) {
+        if (error || this.#response.unfinished) {
           this.#abort(`the backend closed the connection before the response ended${why}`);
         } else {
           this.#complete();
@@ -350,18 +329,13 @@ export class Exchange implements Ticket, Timed {
     if (this.#state === DONE) return true;
     this.deadline = this.#ctx.deadlines.now +
       (this.#state === TUNNEL ? this.#ctx.tunnelTimeoutMs : this.#ctx.timeoutMs);
-    if (this.#socket === null) {
-      (this.#pending ??= []).push(bytes);
-      return false;
-    }
-    this.#write(bytes);
-    return this.#pending === null;
+    return this.#writer.send(bytes);
   }
 
   /** The streamed body (or the client side of a tunnel) ended. */
   endBody(): void {
     this.#bodyEnded = true;
-    if (this.#state === TUNNEL && this.#pending === null) this.#socket?.end();
+    if (this.#state === TUNNEL && this.#writer.idle) this.#socket?.end();
   }
 
   /** The owner takes body bytes again. */
@@ -393,151 +367,14 @@ export class Exchange implements Ticket, Timed {
     this.#socket?.pause();
   }
 
-  #write(bytes: Uint8Array): void {
-    if (this.#pending !== null) {
-      this.#pending.push(bytes);
-      return;
-    }
-    const n = this.#socket!.write(bytes);
-    if (n >= 0 && n < bytes.length) this.#pending = [bytes.subarray(n)];
-  }
-
-  /** Writes the buffered body while the backend takes it. */
-  #pumpBody(): void {
-    const body = this.#body!;
-    if (this.#pending !== null) return;
-    while (true) {
-      const piece = body.peek();
-      if (piece === null) break;
-      const n = this.#socket!.write(piece);
-      if (n < 0) return;
-      body.consume(n);
-      if (n < piece.length) return;
-    }
-    body.dispose();
-    this.#body = null;
-  }
-
-  #readHead(bytes: Uint8Array): void {
-    let buffer = bytes;
-    if (this.#head !== null) buffer = concat(this.#head, bytes);
-    while (true) {
-      let head: ResponseHead | null;
-      try {
-        head = parseResponseHead(buffer, buffer.length);
-      } catch (error) {
-        this.#fail(502, `the backend sent an invalid response: ${(error as Error).message}`);
-        return;
-      }
-      if (head === null) {
-        this.#head = buffer;
-        return;
-      }
-      this.#head = null;
-      const more = head.bodyStart < buffer.length;
-      const status = head.status;
-      if (status === 101 && this.#upgrade) {
-        this.#state = TUNNEL;
-        this.deadline = this.#ctx.deadlines.now + this.#ctx.tunnelTimeoutMs;
-        this.#owner.responseHead(head, more ? buffer : null, head.bodyStart, buffer.length);
-        return;
-      }
-      if (status >= 100 && status < 200 && status !== 101) {
-        // 100 Continue and other interim heads: the real one follows
-        if (!more) return;
-        buffer = buffer.subarray(head.bodyStart);
-        continue;
-      }
-      if (status < 200) {
-        this.#fail(502, `the backend answered with status ${status}`);
-        return;
-      }
-      this.#startBody(head, buffer);
-      return;
-    }
-  }
-
-  /** The head is parsed from `buffer`; its body bytes, if any, follow it there. */
-  #startBody(head: ResponseHead, buffer: Uint8Array): void {
-    this.#state = BODY;
-    const owner = this.#owner;
-    const empty = this.#headOnly || head.status === 204 || head.status === 304;
-    if (empty) {
-      owner.responseHead(head, null, 0, 0);
-      this.#complete();
-      return;
-    }
-    const start = head.bodyStart;
-    let end = buffer.length;
-    if (head.chunked) {
-      this.#decoder = new ChunkedDecoder();
-      if (start === end) {
-        owner.responseHead(head, null, 0, 0);
-        return;
-      }
-      let pieces: Uint8Array[];
-      try {
-        pieces = this.#decoder.decode(buffer.subarray(start));
-      } catch (error) {
-        owner.responseHead(head, null, 0, 0);
-        this.#abort(`the backend sent a bad chunked body: ${(error as Error).message}`);
-        return;
-      }
-      const first = pieces[0];
-      owner.responseHead(head, first ?? null, 0, first?.length ?? 0);
-      let go = true;
-      for (let i = 1; i < pieces.length; i++) go = owner.responseBody(pieces[i]!) && go;
-      if (this.#decoder.done) this.#complete();
-      else if (!go) this.#pause();
-      return;
-    }
-    this.#remaining = head.contentLength;
-    if (this.#remaining >= 0 && end - start > this.#remaining) end = start + this.#remaining;
-    if (this.#remaining > 0) this.#remaining -= end - start;
-    owner.responseHead(head, start < end ? buffer : null, start, end);
-    if (this.#remaining === 0) this.#complete();
-  }
-
-  /** Decodes more body bytes and hands them over. */
-  #readBody(bytes: Uint8Array): void {
-    const owner = this.#owner;
-    let go = true;
-    if (this.#decoder !== null) {
-      let pieces: Uint8Array[];
-      try {
-        pieces = this.#decoder.decode(bytes);
-      } catch (error) {
-        this.#abort(`the backend sent a bad chunked body: ${(error as Error).message}`);
-        return;
-      }
-      for (let i = 0; i < pieces.length; i++) go = owner.responseBody(pieces[i]!) && go;
-      if (this.#decoder.done) {
-        this.#complete();
-        return;
-      }
-    } else {
-      if (this.#remaining >= 0 && bytes.length > this.#remaining) {
-        bytes = bytes.subarray(0, this.#remaining);
-      }
-      if (this.#remaining > 0) this.#remaining -= bytes.length;
-      go = owner.responseBody(bytes);
-      if (this.#remaining === 0) {
-        this.#complete();
-        return;
-      }
-    }
-    if (!go) this.#pause();
-  }
-
   /** Ends the exchange: the backend is released before the owner hears of it. */
   #finish(): void {
     if (this.#state === DONE) return;
     this.#state = DONE;
+    this.#response.stopped = true;
     this.deadline = 0;
     this.#ctx.deadlines.delete(this);
-    this.#body?.dispose();
-    this.#body = null;
-    this.#pending = null;
+    this.#writer.dispose();
     if (this.node !== null) this.#ctx.dispatcher.done(this.node);
   }
 
@@ -573,23 +410,4 @@ export class Exchange implements Ticket, Timed {
       ? ` (the request vars were ${varsSize} bytes: a uWSGI backend drops requests larger than its buffer-size, 4096 by default)`
       : "";
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
-/** The packet and a small in-memory body one after the other in `out`. */
-function withBody(packet: Uint8Array, body: Spool, out: Uint8Array): Uint8Array {
-  out.set(packet);
-  let at = packet.length;
-  for (let piece = body.peek(); piece !== null; piece = body.peek()) {
-    out.set(piece, at);
-    at += piece.length;
-    body.consume(piece.length);
-  }
-  return out;
 }

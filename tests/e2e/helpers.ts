@@ -267,6 +267,16 @@ export function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? "0") / 1024;
 }
 
+/**
+ * A process's private memory in MiB (RssAnon: heap, stacks, buffers), without the pages of
+ * its executable that happen to be mapped — those depend on the page cache, not on the
+ * process's work (a freshly written binary maps ~4 MiB more of itself).
+ */
+export function anonMiB(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Number(/RssAnon:\s+(\d+) kB/.exec(status)?.[1] ?? "0") / 1024;
+}
+
 /** File descriptors a process has open. */
 export function openFds(pid: number): number {
   return [...Deno.readDirSync(`/proc/${pid}/fd`)].length;
