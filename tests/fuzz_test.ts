@@ -8,7 +8,8 @@ import fc from "fast-check";
 import { ConfigError } from "../src/config/errors.ts";
 import { magicTable, parseIni, substituteMagic } from "../src/config/ini.ts";
 import { loadConfig } from "../src/config/load.ts";
-import { FIELDS, findHeadEnd, parseRequestHead, RequestError } from "../src/http/request_head.ts";
+import { FIELDS, RequestError } from "../src/http/request_head.ts";
+import { findHeadEnd, parseRequestHead } from "../src/http/request_parser.ts";
 import { ChunkedDecoder } from "../src/uwsgi/chunked.ts";
 import { parseResponseHead, responseHeaders } from "../src/uwsgi/response_head.ts";
 

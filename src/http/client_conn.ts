@@ -12,13 +12,8 @@ import { EXCHANGE, type RequestHost, T_BODY, T_SEND, TUNNEL } from "./request_ho
 import type { Timed } from "./deadlines.ts";
 import { OutQueue } from "./out_queue.ts";
 import { readProxyHeader } from "./proxy_protocol.ts";
-import {
-  findHeadEnd,
-  MAX_REQUEST_HEAD,
-  parseRequestHead,
-  RequestError,
-  type RequestHead,
-} from "./request_head.ts";
+import { MAX_REQUEST_HEAD, RequestError, type RequestHead } from "./request_head.ts";
+import { findHeadEnd, parseRequestHead } from "./request_parser.ts";
 import type { ServerContext } from "./server_context.ts";
 
 /** Pipelined bytes held while a request is served before reading pauses. */

@@ -15,7 +15,8 @@ import {
 } from "../uwsgi/response_head.ts";
 import { latin1, STATUS_TEXT } from "./client_head.ts";
 import { Exchange, type ExchangeOwner } from "./exchange.ts";
-import { parseRequestHead, RequestError, type RequestHead } from "./request_head.ts";
+import { RequestError, type RequestHead } from "./request_head.ts";
+import { parseRequestHead } from "./request_parser.ts";
 import { forwardingFacts } from "./forwarding.ts";
 import { emptyFacts, requestPacket, withVar } from "./request_packet.ts";
 import type { ServerContext } from "./server_context.ts";

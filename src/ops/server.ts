@@ -9,7 +9,8 @@ import { formatAddress } from "../config/address.ts";
 import type { Logger } from "../log.ts";
 import type { ListenAddress, Runtime, StreamEvents, StreamSocket } from "../runtime/types.ts";
 import { latin1, STATUS_TEXT } from "../http/client_head.ts";
-import { findHeadEnd, parseRequestHead, RequestError } from "../http/request_head.ts";
+import { RequestError } from "../http/request_head.ts";
+import { findHeadEnd, parseRequestHead } from "../http/request_parser.ts";
 import { sendAndClose } from "../http/send_and_close.ts";
 
 /** How long a client may take to start an HTTP request before it gets the raw JSON. */

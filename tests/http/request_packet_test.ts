@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { findHeadEnd, parseRequestHead } from "../../src/http/request_head.ts";
+import { findHeadEnd, parseRequestHead } from "../../src/http/request_parser.ts";
 import { emptyFacts, encodeVars, requestPacket } from "../../src/http/request_packet.ts";
 import { decodePacket } from "../../src/uwsgi/packet.ts";
 import { requestVars } from "../../src/uwsgi/request_vars.ts";

@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  FIELD_DROPPED,
-  FIELD_ROLES,
-  FIELDS,
-  findHeadEnd,
-  parseRequestHead,
-  RequestError,
-} from "../../src/http/request_head.ts";
+import { FIELD_DROPPED, FIELD_ROLES, FIELDS, RequestError } from "../../src/http/request_head.ts";
+import { findHeadEnd, parseRequestHead } from "../../src/http/request_parser.ts";
 
 const bytes = (text: string) => new Uint8Array([...text].map((c) => c.charCodeAt(0)));
 const text = (b: Uint8Array, start: number, end: number) =>
