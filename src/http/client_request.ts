@@ -104,7 +104,9 @@ export class ClientRequest implements ExchangeOwner, RelayOwner, BodySink {
 
   /** Takes body bytes from the input: into the spool, or to the backend. */
   readBody(): void {
-    const body = this.#body!;
+    const body = this.#body;
+    // the request may have ended already: a streamed body's backend refused it at once
+    if (body === null) return;
     try {
       body.take(this.#host.input, this);
     } catch (error) {

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { FakeBackend, type Step } from "./fake_backend.ts";
-import { freePort, Proc, rawRequest, startEdge, tempDir, TEST_DATA } from "./helpers.ts";
+import { alive, freePort, Proc, rawRequest, startEdge, tempDir, TEST_DATA } from "./helpers.ts";
 
 const head = (extra = "") => `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n${extra}\r\n`;
 
@@ -145,3 +145,28 @@ for (const transport of ["tcp", "unix"]) {
     }
   });
 }
+
+Deno.test("e2e: a streamed body refused at once (no node for its key) gets its answer", async () => {
+  const port = freePort();
+  const edge = await startEdge([
+    "--http",
+    `127.0.0.1:${port}`,
+    "--http-subscription-server",
+    `127.0.0.1:${freePort()}`,
+    "--http-request-buffering=false",
+  ]);
+  try {
+    const post = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n" +
+      "Connection: close\r\n\r\n0123456789";
+    for (let i = 0; i < 2; i++) {
+      const answer = await rawRequest(port, post, 3000);
+      assert.match(answer, /^HTTP\/1\.1 503 /, `request ${i}: ${answer.slice(0, 80)}`);
+    }
+    await edge.waitFor(/no node for the key "x"/);
+    assert.ok(alive(edge.pid), "the edge is still running");
+  } finally {
+    const status = await edge.stop();
+    assert.doesNotMatch(edge.output, /internal error/);
+    assert.equal(status.code, 0);
+  }
+});
