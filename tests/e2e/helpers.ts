@@ -2,6 +2,7 @@
  * Real processes for end-to-end tests: uWSGI backends and the edge (from source, or the
  * compiled binary when EDGE_BIN is set). Every process is stopped by PID and awaited.
  */
+import { DENO_HEAP_FLAG } from "../../src/runtime/deno.ts";
 
 export const ROOT = new URL("../../", import.meta.url).pathname;
 export const TEST_APP = new URL("../testdata/app.py", import.meta.url).pathname;
@@ -185,7 +186,8 @@ export function edgeCommand(): { cmd: string; args: string[] } {
   if (bin) return { cmd: bin, args: [] };
   return {
     cmd: Deno.execPath(),
-    args: ["run", "-A", "--config", `${ROOT}deno.json`, `${ROOT}main.ts`],
+    // as `deno task start` runs it (the V8 flag: README, performance)
+    args: ["run", "-A", DENO_HEAP_FLAG, "--config", `${ROOT}deno.json`, `${ROOT}main.ts`],
   };
 }
 
