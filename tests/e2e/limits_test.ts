@@ -178,7 +178,7 @@ Deno.test("e2e: out of file descriptors, new clients get 503 and no core spins",
 });
 
 // the binary (Bun) keeps no buffer for an idle connection; Deno has no callback sockets, so
-// each idle connection holds a pending 1 KiB read and Deno's own per-op state: 22-25 KiB
+// each idle connection holds a pending 1 KiB read and Deno's own per-op state: 19-25 KiB
 // measured (README); the 4 KiB target is the binary's
 const IDLE_KIB = BUN_BUILD ? 4 : 32;
 
