@@ -52,7 +52,7 @@ export interface Refusal {
 /** The request's uwsgi packet, or why it may not go to a backend. */
 export function admitRequest(
   head: RequestHead,
-  config: Config,
+  config: Pick<Config, "manageExpect" | "maxBody" | "bufferSize">,
   template: PacketTemplate,
   facts: PacketFacts,
 ): Uint8Array | Refusal {
