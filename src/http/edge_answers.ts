@@ -59,7 +59,7 @@ export function admitRequest(
   const refusal = head.expect !== undefined && config.manageExpect > 0
     ? expectRefusal(head, config.manageExpect)
     : null;
-  if (refusal !== null) return { status: refusal[0], cause: refusal[1] };
+  if (refusal !== null) return refusal;
   if (config.maxBody > 0 && head.contentLength > config.maxBody) {
     return { status: 413, cause: `Content-Length ${head.contentLength} over http-max-body` };
   }
@@ -80,15 +80,16 @@ export function admitRequest(
 }
 
 /**
- * Why an `Expect` header refuses the request, as [status, cause]: 417 for anything but
- * 100-continue, 413 for a body above `http-manage-expect` N (> 1); null when it may go on.
+ * Why an `Expect` header refuses the request: 417 for anything but 100-continue, 413 for a
+ * body above `http-manage-expect` N (> 1); null when it may go on.
  */
-function expectRefusal(head: RequestHead, manageExpect: number): [number, string] | null {
+function expectRefusal(head: RequestHead, manageExpect: number): Refusal | null {
   if (head.expect!.trim().toLowerCase() !== "100-continue") {
-    return [417, `unsupported Expect "${head.expect}"`];
+    return { status: 417, cause: `unsupported Expect "${head.expect}"` };
   }
   if (manageExpect > 1 && head.contentLength > manageExpect) {
-    return [413, `Content-Length ${head.contentLength} over http-manage-expect ${manageExpect}`];
+    const cause = `Content-Length ${head.contentLength} over http-manage-expect ${manageExpect}`;
+    return { status: 413, cause };
   }
   return null;
 }

@@ -4,6 +4,7 @@
  * chunked, or until the backend closes — handed to the exchange's owner. Says after each
  * read what the exchange must do next; owns no socket and no timer.
  */
+import { concatBytes } from "../bytes.ts";
 import { ChunkedDecoder } from "../uwsgi/chunked.ts";
 import { parseResponseHead, type ResponseHead } from "../uwsgi/response_head.ts";
 import type { ExchangeOwner } from "./exchange.ts";
@@ -73,7 +74,7 @@ export class ResponseReader {
   }
 
   #readHead(bytes: Uint8Array): number {
-    let buffer = this.#head === null ? bytes : concat(this.#head, bytes);
+    let buffer = this.#head === null ? bytes : concatBytes([this.#head, bytes]);
     while (true) {
       let head: ResponseHead | null;
       try {
@@ -173,11 +174,4 @@ export class ResponseReader {
       return null;
     }
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

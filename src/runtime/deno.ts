@@ -247,7 +247,6 @@ export const denoRuntime: Runtime = {
   rss: () => Deno.memoryUsage().rss,
   execPath: () => Deno.execPath(),
   selfCommand: () => {
-    // router processes get the V8 heap flag `deno task start` gives the master
     const exec = Deno.execPath();
     // a compiled binary is the program itself; `deno` needs the script and its config
     if (!/(^|\/)deno$/.test(exec)) return { command: exec, args: [] };
@@ -258,6 +257,7 @@ export const denoRuntime: Runtime = {
       args: [
         "run",
         "-A",
+        // router processes get the V8 heap flag `deno task start` gives the master
         DENO_HEAP_FLAG,
         ...(existsFile(config) ? ["--config", config] : []),
         main,

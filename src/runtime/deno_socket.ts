@@ -50,7 +50,10 @@ export class DenoSocket implements StreamSocket {
   #ending = false;
   #finishing = false;
   #closed = false;
-  /** Reused for every read (what the owner gets is a copy of the bytes read). */
+  /**
+   * The read buffer: reused while reads are small (the owner gets a copy); a big read hands
+   * the buffer itself to the owner and takes another from the pool.
+   */
   #buffer: Uint8Array;
   /** The small buffer of an idle client connection, kept while a big one is lent. */
   #small: Uint8Array | undefined;
