@@ -1,98 +1,61 @@
 /**
- * HTTP/2 requests (HTTPS listeners, ALPN h2) through the same engine: each stream's head is
- * rewritten as an HTTP/1.1 head and parsed by the same parser (same validation, same
- * vars, SERVER_PROTOCOL "HTTP/2.0"), its body buffered, and the Exchange's response
- * written back through node:http2's compatibility API, with its back-pressure.
+ * HTTP/2 requests (HTTPS listeners, ALPN h2) through the same engine: each stream's fields
+ * are rewritten as an HTTP/1.1 head and parsed by the same parser (same validation, same
+ * vars, SERVER_PROTOCOL "HTTP/2.0"), its body buffered, and the Exchange's response written
+ * back on node:http2's core stream API (its compatibility layer costs twice the time per
+ * request), with the stream's back-pressure.
  */
-import type { Http2Handler } from "../runtime/types.ts";
-import {
-  RESPONSE_FIELDS,
-  RESPONSE_ROLES,
-  type ResponseHead,
-  ROLE_ACCEL,
-  ROLE_CONTENT_LENGTH,
-  ROLE_HOP,
-} from "../uwsgi/response_head.ts";
+import type { Http2Handler, Http2Stream, Peer } from "../runtime/types.ts";
+import type { ResponseHead } from "../uwsgi/response_head.ts";
 import { latin1, STATUS_TEXT } from "./client_head.ts";
 import { Exchange, type ExchangeOwner } from "./exchange.ts";
-import { RequestError, type RequestHead } from "./request_head.ts";
-import { parseRequestHead } from "./request_parser.ts";
 import { forwardingFacts } from "./forwarding.ts";
+import { h2ResponseHeaders, type H2Target, http1Head } from "./h2_fields.ts";
+import { RequestError, type RequestHead } from "./request_head.ts";
 import { emptyFacts, requestPacket, withVar } from "./request_packet.ts";
+import { parseRequestHead } from "./request_parser.ts";
 import type { ServerContext } from "./server_context.ts";
 import { Spool } from "./spool.ts";
 
-/** The part of node:http2's compat request the bridge uses. */
-interface H2Request {
-  method: string;
-  url: string;
-  rawHeaders: string[];
-  headers: Record<string, string | string[] | undefined>;
-  socket: { remoteAddress?: string; remotePort?: number };
-  stream: { endAfterHeaders: boolean };
-  on(event: string, listener: (...args: never[]) => void): void;
-  pause(): void;
-  resume(): void;
-}
-
-/** The part of node:http2's compat response the bridge uses. */
-interface H2Response {
-  writeHead(status: number, headers: Record<string, string | string[]>): void;
-  write(bytes: Uint8Array): boolean;
-  end(bytes?: Uint8Array): void;
-  on(event: string, listener: () => void): void;
-  once(event: string, listener: () => void): void;
-  stream: { close(code?: number): void };
-  writableFinished: boolean;
-}
-
-/** node:http2's INTERNAL_ERROR: a stream cut off mid-response. */
+/** HTTP/2's INTERNAL_ERROR: a stream cut off mid-response. */
 const NGHTTP2_INTERNAL_ERROR = 2;
 
-/** The node:http2 request handler of an HTTPS listener. */
+/** The stream handler of an HTTPS listener. */
 export function http2Handler(ctx: ServerContext): Http2Handler {
-  return (request: H2Request, response: H2Response) => new H2Stream(ctx, request, response);
-}
-
-/** The head of an HTTP/2 request as HTTP/1.1 bytes. */
-function http1Head(request: H2Request): Uint8Array {
-  const authority = request.headers[":authority"];
-  let text = `${request.method} ${request.url} HTTP/1.1\r\n`;
-  if (typeof authority === "string") text += `Host: ${authority}\r\n`;
-  const raw = request.rawHeaders;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.startsWith(":") || (authority !== undefined && name === "host")) continue;
-    text += `${name}: ${raw[i + 1]}\r\n`;
-  }
-  return latin1(text + "\r\n");
+  return (stream, fields, peer) => void new H2Request(ctx, stream, fields, peer);
 }
 
 /** One HTTP/2 stream, from request to response. */
-class H2Stream implements ExchangeOwner {
+class H2Request implements ExchangeOwner {
   readonly #ctx: ServerContext;
-  readonly #request: H2Request;
-  readonly #response: H2Response;
+  readonly #stream: Http2Stream;
+  readonly #peer: Peer;
+  readonly #target: H2Target = { method: "-", uri: "-" };
   #head: RequestHead | null = null;
   #exchange: Exchange | null = null;
   #status = 0;
   #sent = 0;
+  /** The response has no body (HEAD, 1xx, 204, 304): body bytes are dropped. */
+  #bodiless = false;
+  #waitsForDrain = false;
   #done = false;
   #requestId: string | undefined;
   readonly #started: number;
 
-  constructor(ctx: ServerContext, request: H2Request, response: H2Response) {
+  constructor(ctx: ServerContext, stream: Http2Stream, fields: string[], peer: Peer) {
     this.#ctx = ctx;
-    this.#request = request;
-    this.#response = response;
+    this.#stream = stream;
+    this.#peer = peer;
     this.#started = ctx.clock();
     ctx.counters.begin();
-    response.on("close", () => {
+    // a reset stream emits "error" before "close": the close says it all
+    stream.on("error", () => {});
+    stream.on("close", () => {
       if (!this.#done) this.#end(this.#status || 499, "the client closed the stream");
     });
     let head: RequestHead;
     try {
-      const bytes = http1Head(request);
+      const bytes = http1Head(fields, this.#target);
       head = parseRequestHead(bytes, 0, bytes.length, !ctx.config.underscoresInHeaders);
     } catch (error) {
       if (!(error instanceof RequestError)) throw error;
@@ -105,13 +68,11 @@ class H2Stream implements ExchangeOwner {
 
   /** Buffers the body (HTTP/2 bodies may come without a length), then dispatches. */
   #readBody(head: RequestHead): void {
+    const stream = this.#stream;
+    if (stream.endAfterHeaders) return this.#dispatch(null);
     const config = this.#ctx.config;
-    if (this.#request.stream.endAfterHeaders) {
-      this.#dispatch(null);
-      return;
-    }
     const spool = new Spool(config.bodyBufferSize, Infinity, this.#ctx.openTempFile);
-    this.#request.on("data", (piece: Uint8Array) => {
+    stream.on("data", (piece) => {
       if (this.#done) return;
       if (config.maxBody > 0 && spool.total + piece.length > config.maxBody) {
         spool.dispose();
@@ -120,7 +81,7 @@ class H2Stream implements ExchangeOwner {
       }
       spool.push(piece);
     });
-    this.#request.on("end", () => {
+    stream.on("end", () => {
       if (this.#done) return;
       if (head.contentLength >= 0 && spool.total !== head.contentLength) {
         spool.dispose();
@@ -134,12 +95,11 @@ class H2Stream implements ExchangeOwner {
   #dispatch(body: Spool | null): void {
     const ctx = this.#ctx;
     const head = this.#head!;
-    const socket = this.#request.socket;
-    const remoteAddr = socket.remoteAddress ?? "0.0.0.0";
+    const address = this.#peer.address;
     let packet: Uint8Array;
     try {
-      const peer = { address: remoteAddr, port: String(socket.remotePort ?? 0) };
-      const trusted = ctx.forwarding.trusted?.has(remoteAddr) ?? false;
+      const peer = { address, port: String(this.#peer.port) };
+      const trusted = ctx.forwarding.trusted?.has(address) ?? false;
       const facts = forwardingFacts(head, peer, trusted, ctx.forwarding, emptyFacts(true));
       this.#requestId = facts.requestId;
       packet = requestPacket(head, ctx.template, facts, "HTTP/2.0");
@@ -154,7 +114,7 @@ class H2Stream implements ExchangeOwner {
     this.#exchange = new Exchange(ctx.exchanges, this, {
       head,
       hostname: ctx.hostname,
-      client: remoteAddr,
+      client: address,
       packet,
       body,
       streaming: false,
@@ -164,69 +124,64 @@ class H2Stream implements ExchangeOwner {
   }
 
   responseHead(head: ResponseHead, body: Uint8Array | null, start: number, end: number): void {
-    this.#status = head.status;
-    const headers: Record<string, string | string[]> = {};
-    const add = (name: string, value: string) => {
-      const seen = headers[name];
-      headers[name] = seen === undefined
-        ? value
-        : [...(Array.isArray(seen) ? seen : [seen]), value];
-    };
-    const bytes = head.bytes;
-    for (let i = 0; i < head.count; i++) {
-      const role = RESPONSE_ROLES[i]!;
-      if ((role & (ROLE_HOP | ROLE_ACCEL)) !== 0) continue;
-      if (role === ROLE_CONTENT_LENGTH && head.chunked) continue;
-      const f = i * 4;
-      add(
-        text(bytes, RESPONSE_FIELDS[f]!, RESPONSE_FIELDS[f + 1]!).toLowerCase(),
-        text(bytes, RESPONSE_FIELDS[f + 2]!, RESPONSE_FIELDS[f + 3]!),
-      );
-    }
-    for (const [name, value] of this.#ctx.config.addHeaders) add(name.toLowerCase(), value);
-    if (this.#requestId !== undefined) add("x-request-id", this.#requestId);
+    const extra = this.#ctx.config.addHeaders;
+    const headers = h2ResponseHeaders(
+      head,
+      this.#requestId === undefined ? extra : [...extra, ["X-Request-Id", this.#requestId]],
+    );
+    const status = head.status;
+    this.#bodiless = this.#target.method === "HEAD" || status < 200 || status === 204 ||
+      status === 304;
     try {
-      this.#response.writeHead(head.status, headers);
+      this.#stream.respond(headers, { endStream: this.#bodiless });
     } catch (error) {
-      this.aborted(
-        `the backend sent a header HTTP/2 cannot carry: ${(error as Error).message}`,
-        "-",
-      );
-      return;
+      // node:http2 refuses what HTTP/2 cannot carry (a field twice that must be single)
+      const cause = `the backend sent a head HTTP/2 cannot carry: ${(error as Error).message}`;
+      return this.failed(502, cause, this.#exchange?.node?.name ?? "-");
     }
+    this.#status = status;
     if (body !== null) this.responseBody(body.subarray(start, end));
   }
 
   responseBody(bytes: Uint8Array): boolean {
+    if (this.#bodiless || this.#done) return true;
     this.#sent += bytes.length;
-    if (this.#response.write(bytes)) return true;
-    this.#response.once("drain", () => this.#exchange?.resume());
+    if (this.#stream.write(bytes)) return true;
+    if (!this.#waitsForDrain) {
+      this.#waitsForDrain = true;
+      this.#stream.on("drain", () => this.#exchange?.resume());
+    }
     return false;
   }
 
   responseEnd(): void {
-    this.#response.end();
+    if (!this.#bodiless) this.#stream.end();
     this.#end(this.#status, undefined);
   }
 
   failed(status: number, cause: string, node: string): void {
     const ctx = this.#ctx;
     if (!ctx.config.quiet) {
-      ctx.logger.error(`${this.#request.method} ${this.#request.url} => ${status}: ${cause}`);
+      ctx.logger.error(`${this.#target.method} ${this.#target.uri} => ${status}: ${cause}`);
     }
     if (this.#done) return;
-    const reason = STATUS_TEXT[status] ?? "Error";
-    const headers: Record<string, string> = { "content-type": "text/plain; charset=utf-8" };
+    const stream = this.#stream;
+    if (stream.destroyed) return this.#end(499, undefined, node);
+    if (stream.headersSent) return this.aborted(cause, node);
+    const headers: Record<string, string> = {
+      ":status": String(status),
+      "content-type": "text/plain; charset=utf-8",
+    };
     if (status === 503) headers["retry-after"] = "1";
     if (this.#requestId !== undefined) headers["x-request-id"] = this.#requestId;
-    this.#response.writeHead(status, headers);
-    this.#response.end(latin1(`${status} ${reason}\n`));
+    stream.respond(headers);
+    stream.end(latin1(`${status} ${STATUS_TEXT[status] ?? "Error"}\n`));
     this.#status = status;
     this.#end(status, undefined, node);
   }
 
   aborted(cause: string, node: string): void {
-    this.#response.stream.close(NGHTTP2_INTERNAL_ERROR);
+    if (!this.#stream.destroyed) this.#stream.close(NGHTTP2_INTERNAL_ERROR);
     this.#end(this.#status || 502, cause, node);
   }
 
@@ -237,17 +192,18 @@ class H2Stream implements ExchangeOwner {
     this.#done = true;
     this.#exchange?.abort();
     const ctx = this.#ctx;
+    const { method, uri } = this.#target;
     if (cause && !ctx.config.quiet && status !== 499) {
-      ctx.logger.error(`${this.#request.method} ${this.#request.url} via ${node}: ${cause}`);
+      ctx.logger.error(`${method} ${uri} via ${node}: ${cause}`);
     }
     const ms = ctx.clock() - this.#started;
     ctx.counters.end(status, this.#sent, node, ms);
     if (!ctx.config.logging) return;
     ctx.logger.access({
       id: this.#requestId,
-      client: this.#request.socket.remoteAddress ?? "0.0.0.0",
-      method: this.#request.method,
-      uri: this.#request.url,
+      client: this.#peer.address,
+      method,
+      uri,
       status,
       bytes: this.#sent,
       ms,
@@ -255,10 +211,4 @@ class H2Stream implements ExchangeOwner {
       upstreamMs: -1,
     });
   }
-}
-
-function text(bytes: Uint8Array, start: number, end: number): string {
-  let out = "";
-  for (let i = start; i < end; i++) out += String.fromCharCode(bytes[i]!);
-  return out;
 }

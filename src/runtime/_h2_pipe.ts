@@ -1,10 +1,32 @@
 /**
- * An HTTP/2 connection whose TLS is already done by the runtime's own sockets (Bun.listen
- * with ALPN "h2"), handed to a node:http2 server as the Node stream it expects.
+ * HTTP/2 on node:http2's core stream API, for both runtimes: a server that hands each
+ * stream to the engine, and (Bun) a pipe that feeds it connections whose TLS is already
+ * done by the runtime's own sockets (Bun.listen with ALPN "h2").
  */
 import process from "node:process";
 import type { Duplex } from "node:stream";
-import type { Http2Handler, StreamEvents, StreamSocket } from "./types.ts";
+import type { Http2Server, ServerHttp2Stream } from "node:http2";
+import type { Http2Handler, Http2Stream, Peer, StreamEvents, StreamSocket } from "./types.ts";
+
+/** The socket of an HTTP/2 session, as the pipe below or a node:tls socket shows it. */
+interface SessionSocket {
+  remoteAddress?: string;
+  remotePort?: number;
+}
+
+/**
+ * A node:http2 server (no listener of its own: connections are emitted into it) that hands
+ * each stream to `handler` with its raw header fields and the connection's peer.
+ */
+export function http2StreamServer(handler: Http2Handler): Http2Server {
+  const server: Http2Server = process.getBuiltinModule("node:http2").createServer({});
+  server.on("stream", (stream: ServerHttp2Stream, _: unknown, _flags: number, fields: string[]) => {
+    const socket = stream.session?.socket as SessionSocket | undefined;
+    const peer = { address: socket?.remoteAddress ?? "0.0.0.0", port: socket?.remotePort ?? 0 };
+    handler(stream as unknown as Http2Stream, fields, peer);
+  });
+  return server;
+}
 
 /**
  * The pipe class, made on first use: node:stream and node:http2 are loaded only by a proxy
@@ -15,10 +37,15 @@ function definePipe(base: typeof Duplex) {
   return class H2Pipe extends base {
     readonly #socket: StreamSocket;
     #waiting: { rest: Uint8Array; done: (error?: Error | null) => void } | undefined;
+    /** The peer, read by node:http2 through its session's socket. */
+    readonly remoteAddress: string;
+    readonly remotePort: number;
 
-    constructor(socket: StreamSocket) {
+    constructor(socket: StreamSocket, peer: Peer) {
       super();
       this.#socket = socket;
+      this.remoteAddress = peer.address;
+      this.remotePort = peer.port;
     }
 
     override _read(): void {
@@ -71,14 +98,14 @@ let H2Pipe: ReturnType<typeof definePipe> | undefined;
 
 /** A node:http2 server fed connections whose TLS is done; returns its closer and feeder. */
 export function h2Server(handler: Http2Handler): {
-  accept(socket: StreamSocket): StreamEvents;
+  accept(socket: StreamSocket, peer: Peer): StreamEvents;
   close(): void;
 } {
   H2Pipe ??= definePipe(process.getBuiltinModule("node:stream").Duplex);
-  const server = process.getBuiltinModule("node:http2").createServer({}, handler);
+  const server = http2StreamServer(handler);
   return {
-    accept(socket) {
-      const pipe = new H2Pipe!(socket);
+    accept(socket, peer) {
+      const pipe = new H2Pipe!(socket, peer);
       server.emit("connection", pipe);
       return {
         data: (bytes) => pipe.received(bytes),

@@ -14,6 +14,7 @@ import type {
   StreamSocket,
   TlsConfig,
 } from "./types.ts";
+import { http2StreamServer } from "./_h2_pipe.ts";
 
 let report: (error: Error) => void = (error) => {
   throw error;
@@ -92,9 +93,8 @@ export function listenTls(
   config: TlsConfig,
 ): Promise<StreamListener> {
   // loaded here: a proxy without TLS listeners does not carry them (~15 MB of RSS)
-  const http2 = process.getBuiltinModule("node:http2");
   const tls = process.getBuiltinModule("node:tls");
-  const h2 = handlers.http2 ? http2.createServer({}, handlers.http2) : undefined;
+  const h2 = handlers.http2 ? http2StreamServer(handlers.http2) : undefined;
   const server = tls.createServer(
     {
       cert: config.cert,

@@ -101,14 +101,12 @@ function tlsAcceptHandlers(handlers: AcceptHandlers, unix: boolean) {
       open() {},
       handshake(socket: BunSocket, ok: boolean) {
         if (!ok) return socket.terminate();
-        if (h2 && socket.alpnProtocol === "h2") {
-          socket.data = h2.accept(socket);
-          return;
-        }
         const peer = unix
           ? { address: "0.0.0.0", port: 0 }
           : { address: socket.remoteAddress ?? "0.0.0.0", port: socket.remotePort ?? 0 };
-        socket.data = handlers.stream(socket, { peer, tls: true, writesCopy: true });
+        socket.data = h2 && socket.alpnProtocol === "h2"
+          ? h2.accept(socket, peer)
+          : handlers.stream(socket, { peer, tls: true, writesCopy: true });
       },
     },
   };

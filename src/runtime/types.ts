@@ -93,15 +93,36 @@ export interface AcceptInfo {
  */
 export interface AcceptHandlers {
   stream(socket: StreamSocket, info: AcceptInfo): StreamEvents;
-  /** HTTP/2 over TLS: Node-style (req, res) pairs from node:http2 (HTTPS listeners only). */
+  /** HTTP/2 over TLS: each stream from node:http2 (HTTPS listeners only). */
   http2?: Http2Handler;
   /** Accepting or serving failed unexpectedly (out of file descriptors, a bug): log it. */
   failed?(error: Error): void;
 }
 
-/** node:http2's compat request handler, typed loosely (both runtimes provide node:http2). */
-// deno-lint-ignore no-explicit-any
-export type Http2Handler = (request: any, response: any) => void;
+/** One HTTP/2 stream of node:http2's core API (both runtimes have it): the part used. */
+export interface Http2Stream {
+  /** The request has no body (END_STREAM came with its headers). */
+  readonly endAfterHeaders: boolean;
+  readonly headersSent: boolean;
+  /** The stream is gone (closed, reset, or its session destroyed). */
+  readonly destroyed: boolean;
+  /** Sends the response head (`:status` among them). */
+  respond(headers: Record<string, string | string[]>, options?: { endStream?: boolean }): void;
+  /** Queues body bytes; false when the stream's buffer is full (wait for "drain"). */
+  write(bytes: Uint8Array): boolean;
+  end(bytes?: Uint8Array): void;
+  /** Resets the stream with an HTTP/2 error code. */
+  close(code?: number): void;
+  on(event: "data", listener: (bytes: Uint8Array) => void): void;
+  on(event: "error", listener: (error: Error) => void): void;
+  on(event: "end" | "close" | "drain", listener: () => void): void;
+}
+
+/**
+ * Called for each HTTP/2 stream with its header fields as received (name, value, name,
+ * value, ...: pseudo-headers first, repeated fields kept) and the connection's peer.
+ */
+export type Http2Handler = (stream: Http2Stream, fields: string[], peer: Peer) => void;
 
 /** A running stream listener. */
 export interface StreamListener {

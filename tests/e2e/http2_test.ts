@@ -1,0 +1,127 @@
+/**
+ * HTTP/2 (ALPN h2 on an https listener) as clients see it: the app's environ, bodies both
+ * ways, HEAD and bodiless statuses, many streams on one connection, streams the client
+ * resets, and a backend that is down. curl, nghttp and h2load are the clients.
+ */
+import assert from "node:assert/strict";
+import { certificate, freePort, run, startEdge, startUwsgi, tempDir } from "./helpers.ts";
+
+/** curl over HTTP/2 (the self-signed certificate accepted). */
+function curl(...args: string[]) {
+  return run("curl", ["-sk", "--http2", ...args]);
+}
+
+Deno.test("e2e: HTTP/2 requests reach the app as HTTP/1.1 ones do", async (t) => {
+  const dir = tempDir();
+  await certificate(dir.path, "site");
+  const sock = `${dir.path}/app.sock`;
+  const backend = await startUwsgi(sock, []);
+  const [tls, down] = [freePort(), freePort()];
+  const keys = `${dir.path}/site.crt,${dir.path}/site.key`;
+  const edge = await startEdge([
+    "--https",
+    `127.0.0.1:${tls},${keys}`,
+    "--http-to",
+    sock,
+  ]);
+  const base = `https://127.0.0.1:${tls}`;
+  try {
+    await t.step("the environ: the client's address, the protocol, headers as sent", async () => {
+      const headers = ["-H", "Cookie: a=1", "-H", "Cookie: b=2", "-H", "X-Trace: t1"];
+      const h2 = JSON.parse((await curl(...headers, `${base}/env/x?q=1&r=2`)).out);
+      const h1 = JSON.parse((await curl("--http1.1", ...headers, `${base}/env/x?q=1&r=2`)).out);
+      assert.equal(h2.SERVER_PROTOCOL, "HTTP/2.0");
+      assert.equal(h1.SERVER_PROTOCOL, "HTTP/1.1");
+      assert.equal(h2.REMOTE_ADDR, "127.0.0.1");
+      assert.match(h2.REMOTE_PORT, /^[1-9]\d*$/);
+      for (const key of ["PATH_INFO", "QUERY_STRING", "REQUEST_URI", "REQUEST_METHOD"]) {
+        assert.equal(h2[key], h1[key], key);
+      }
+      assert.equal(h2.HTTP_HOST, `127.0.0.1:${tls}`);
+      assert.equal(h2.HTTPS, "on");
+      assert.equal(h2.HTTP_COOKIE, "a=1; b=2");
+      assert.equal(h2.HTTP_X_TRACE, "t1");
+    });
+    await t.step("request bodies, with and without a length, reach the app whole", async () => {
+      const file = `${dir.path}/body.bin`;
+      const body = new Uint8Array(300_000).map((_, i) => (i * 7) % 251);
+      Deno.writeFileSync(file, body);
+      const sized = await run("curl", [
+        "-sk",
+        "--http2",
+        "--data-binary",
+        `@${file}`,
+        "-o",
+        `${dir.path}/sized.out`,
+        `${base}/echo`,
+      ]);
+      assert.equal(sized.code, 0, sized.err);
+      assert.deepEqual(Deno.readFileSync(`${dir.path}/sized.out`), body);
+      // nghttp sends a body with no content-length: the edge counts it for the app
+      const unsized = await run("nghttp", ["-d", file, `${base}/echo?count`]);
+      assert.equal(unsized.code, 0, unsized.err);
+      assert.equal(unsized.out, "300000");
+    });
+    await t.step("big and unsized responses arrive whole", async () => {
+      const big = await curl(
+        "-o",
+        `${dir.path}/big.out`,
+        "-w",
+        "%{http_code}",
+        `${base}/bytes/5000000`,
+      );
+      assert.equal(big.out, "200");
+      assert.equal(Deno.statSync(`${dir.path}/big.out`).size, 5_000_000);
+      const stream = await curl(`${base}/stream/70000`);
+      assert.equal(stream.out.length, 70000);
+    });
+    await t.step("HEAD and bodiless statuses carry no body", async () => {
+      const head = await curl("-I", `${base}/bytes/1000`);
+      assert.match(head.out, /^HTTP\/2 200 \r\n/);
+      assert.match(head.out, /\r\ncontent-length: 1000\r\n/i);
+      for (const code of ["204", "304", "404"]) {
+        const out = await curl(
+          "-o",
+          "/dev/null",
+          "-w",
+          "%{http_code} %{size_download}",
+          `${base}/status/${code}`,
+        );
+        assert.equal(out.out, `${code} 0`);
+      }
+    });
+    await t.step("many streams on one connection are all answered", async () => {
+      const out = await run("h2load", ["-n", "400", "-c", "2", "-m", "50", `${base}/bytes/20000`]);
+      assert.equal(out.code, 0, out.err);
+      assert.match(out.out, /requests: 400 total, 400 started, 400 done, 400 succeeded/);
+      assert.match(out.out, /status codes: 400 2xx/);
+    });
+    await t.step("a client that gives up on its streams leaves the edge serving", async () => {
+      const gaveUp = await curl("-m", "0.3", `${base}/sleep/1000`);
+      assert.equal(gaveUp.code, 28); // curl's timeout
+      // h2load cuts its connections off when the time is up, streams in flight
+      await run("h2load", ["-c", "4", "-m", "20", "-D", "1", `${base}/stream/200000`]);
+      const after = await curl(`${base}/`);
+      assert.equal(after.out, "Hello World\n");
+      assert.doesNotMatch(edge.output, /internal error|TypeError|Unhandled/i);
+    });
+  } finally {
+    await edge.stop();
+    await backend.stop("SIGINT");
+  }
+  const broken = await startEdge([
+    "--https",
+    `127.0.0.1:${down},${keys}`,
+    "--http-to",
+    `${dir.path}/nobody.sock`,
+  ]);
+  try {
+    await t.step("a backend that is down: 502 with a body", async () => {
+      const out = await curl("-w", " %{http_code}", `https://127.0.0.1:${down}/`);
+      assert.equal(out.out, "502 Bad Gateway\n 502");
+    });
+  } finally {
+    await broken.stop();
+    dir.cleanup();
+  }
+});
