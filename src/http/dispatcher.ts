@@ -4,7 +4,9 @@
  * that refuses is skipped for `http-gracetime` and the next one tried (at most 3 retries,
  * only before a backend accepted the request). Each node takes at most `limit` requests
  * at once; the others wait in one FIFO queue (HAProxy's maxconn + queue), and a node whose
- * listen queue is full (EAGAIN) is "busy", not dead: the request waits for it.
+ * listen queue is full (EAGAIN) is "busy", not dead: the request waits for it, and from then
+ * on each request that ends on the node lets one waiting request in (plus one probe every
+ * BUSY_RETRY_MS), so a burst does not turn into a storm of refused connects.
  */
 import type { StaticPool } from "../balancer/static_pool.ts";
 import type { NodeConfig } from "../config/load.ts";
@@ -14,7 +16,7 @@ import type { Registry } from "../subscription/registry.ts";
 
 /** Attempts per request: the first and at most 3 retries. */
 export const MAX_ATTEMPTS = 4;
-/** A busy node (listen queue full) is tried again after this long, or when a request ends. */
+/** A busy node (listen queue full) takes one more waiting request this often (a probe). */
 const BUSY_RETRY_MS = 10;
 /** Queue entries looked at per node release (a head waiting on a saturated key can't block all). */
 const SCAN_LIMIT = 64;
@@ -37,8 +39,10 @@ export interface Granted {
 export interface NodeLoad {
   key: string;
   inflight: number;
-  /** The listen queue was full: wait for a release (or the retry timer). */
+  /** The listen queue was full: requests wait; each release (or probe) lets one in. */
   busy: boolean;
+  /** While busy: waiting requests that may go to the node now. */
+  slots: number;
 }
 
 /** A request waiting for, or holding, a node. */
@@ -104,7 +108,7 @@ export class Dispatcher {
     const key = address.transport === "unix" ? address.path : `${address.hostname}:${address.port}`;
     let load = this.#loads.get(key);
     if (load === undefined) {
-      load = { key, inflight: 0, busy: false };
+      load = { key, inflight: 0, busy: false, slots: 0 };
       this.#loads.set(key, load);
     }
     return load;
@@ -140,6 +144,7 @@ export class Dispatcher {
     if (isBusy(error, node)) {
       // the node's listen queue is full: it lives, the request waits for a free slot
       node.load.busy = true;
+      node.load.slots = 0;
       this.#armBusyTimer();
       ticket.attempts--;
       this.#enqueue(ticket, true);
@@ -157,13 +162,16 @@ export class Dispatcher {
 
   /** The request on `node` is over: the node takes the next waiting request. */
   done(node: Granted): void {
+    const load = node.load;
     this.#release(node);
+    // the node's queue has room for one more
+    if (load.busy) load.slots++;
     this.#drain();
+    if (this.#queue.length === 0) load.busy = false;
   }
 
   #release(node: Granted): void {
     node.load.inflight--;
-    node.load.busy = false;
     if (node.subscription) this.#registry?.release(node.subscription);
   }
 
@@ -211,6 +219,7 @@ export class Dispatcher {
     }
     ticket.attempts++;
     picked.load.inflight++;
+    if (picked.load.busy) picked.load.slots--;
     ticket.granted(picked);
   }
 
@@ -218,8 +227,18 @@ export class Dispatcher {
     if (this.#busyTimer !== undefined) return;
     this.#busyTimer = setTimeout(() => {
       this.#busyTimer = undefined;
-      for (const load of this.#loads.values()) load.busy = false;
+      let busy = false;
+      for (const load of this.#loads.values()) {
+        if (!load.busy) continue;
+        if (this.#queue.length === 0) load.busy = false;
+        else {
+          // one waiting request probes the node's queue again (its room may have grown)
+          load.slots = Math.max(load.slots, 1);
+          busy = true;
+        }
+      }
       this.#drain();
+      if (busy) this.#armBusyTimer();
     }, BUSY_RETRY_MS);
   }
 
@@ -230,7 +249,7 @@ export class Dispatcher {
   }
 
   #available(load: NodeLoad): boolean {
-    return !load.busy && (this.limit === 0 || load.inflight < this.limit);
+    return (!load.busy || load.slots > 0) && (this.limit === 0 || load.inflight < this.limit);
   }
 
   #pick(ticket: Ticket): Pick {

@@ -57,3 +57,33 @@ Deno.test("Dispatcher: a request that already failed on a node still gets the ot
   dispatcher.done(held.get("t2")!);
   assert.deepEqual(log.slice(2), ["t1->/b"]);
 });
+
+Deno.test("Dispatcher: a full listen queue lets one waiting request in per request that ends", () => {
+  const { dispatcher, log, held, ticket } = setUp([node("/a")], 0);
+  const tickets = ["t1", "t2", "t3", "t4", "t5"].map(ticket);
+  for (const t of tickets) dispatcher.request(t);
+  assert.deepEqual(log, ["t1->/a", "t2->/a", "t3->/a", "t4->/a", "t5->/a"]);
+  // the backend's queue had room for two: three connects are refused with EAGAIN
+  const full = Object.assign(new Error("Resource temporarily unavailable"), { code: "EAGAIN" });
+  for (const i of [2, 3, 4]) dispatcher.connectFailed(tickets[i]!, held.get(`t${i + 1}`)!, full);
+  assert.equal(dispatcher.waiting, 3);
+  // a newcomer waits behind them instead of trying the full queue again
+  dispatcher.request(ticket("t6"));
+  assert.equal(log.length, 5);
+  // (refused ones go back to the front of the queue, before t6)
+  dispatcher.done(held.get("t1")!);
+  assert.equal(log.length, 6);
+  assert.match(log[5]!, /^t[345]->\/a$/);
+  dispatcher.done(held.get("t2")!);
+  assert.equal(log.length, 7);
+  const next = log[6]!.slice(0, 2);
+  dispatcher.done(held.get(next)!);
+  dispatcher.done(held.get(log[5]!.slice(0, 2))!);
+  assert.deepEqual(log.slice(5).map((line) => line.slice(0, 2)).sort(), ["t3", "t4", "t5", "t6"]);
+  assert.equal(log[8], "t6->/a");
+  // nothing waits any more: the node takes requests freely again
+  dispatcher.request(ticket("t7"));
+  dispatcher.request(ticket("t8"));
+  assert.deepEqual(log.slice(9), ["t7->/a", "t8->/a"]);
+  dispatcher.close();
+});
