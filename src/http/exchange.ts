@@ -314,7 +314,12 @@ export class Exchange implements Ticket, Timed {
         }
         return;
       case BODY:
-        this.#abort(`no data from the backend for ${ctx.timeoutMs / 1000} s`);
+        // paused: the backend waits for the client, which took nothing meanwhile
+        this.#abort(
+          this.#paused
+            ? `the client read nothing for ${ctx.timeoutMs / 1000} s`
+            : `no data from the backend for ${ctx.timeoutMs / 1000} s`,
+        );
         return;
       case TUNNEL:
         this.#abort(`the tunnel was silent for ${ctx.tunnelTimeoutMs / 1000} s`);
@@ -343,6 +348,9 @@ export class Exchange implements Ticket, Timed {
     if (!this.#paused) return;
     this.#paused = false;
     this.#socket?.resume();
+    // the client took bytes: the time without progress starts again
+    this.deadline = this.#ctx.deadlines.now +
+      (this.#state === TUNNEL ? this.#ctx.tunnelTimeoutMs : this.#ctx.timeoutMs);
   }
 
   /** The request's side is gone (client closed, error answered): stop everything. */

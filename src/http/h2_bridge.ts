@@ -14,9 +14,12 @@ import { h2ResponseHeaders, type H2Target, http1Head } from "./h2_fields.ts";
 import { RequestError, type RequestHead } from "./request_head.ts";
 import { emptyFacts, requestPacket, withVar } from "./request_packet.ts";
 import { parseRequestHead } from "./request_parser.ts";
+import type { Timed } from "./deadlines.ts";
 import type { ServerContext } from "./server_context.ts";
 import { Spool } from "./spool.ts";
 
+/** HTTP/2's NO_ERROR (a response sent before the whole body came: stop sending it). */
+const NGHTTP2_NO_ERROR = 0;
 /** HTTP/2's INTERNAL_ERROR: a stream cut off mid-response. */
 const NGHTTP2_INTERNAL_ERROR = 2;
 
@@ -26,7 +29,7 @@ export function http2Handler(ctx: ServerContext): Http2Handler {
 }
 
 /** One HTTP/2 stream, from request to response. */
-class H2Request implements ExchangeOwner {
+class H2Request implements ExchangeOwner, Timed {
   readonly #ctx: ServerContext;
   readonly #stream: Http2Stream;
   readonly #peer: Peer;
@@ -37,7 +40,10 @@ class H2Request implements ExchangeOwner {
   #sent = 0;
   /** The response has no body (HEAD, 1xx, 204, 304): body bytes are dropped. */
   #bodiless = false;
-  #waitsForDrain = false;
+  #drainListener = false;
+  /** The request body is being read (its bytes must come within http-timeout). */
+  #inBody = false;
+  deadline = 0;
   #done = false;
   #requestId: string | undefined;
   readonly #started: number;
@@ -72,8 +78,10 @@ class H2Request implements ExchangeOwner {
     if (stream.endAfterHeaders) return this.#dispatch(null);
     const config = this.#ctx.config;
     const spool = new Spool(config.bodyBufferSize, Infinity, this.#ctx.openTempFile);
+    this.#bodyTimer(true);
     stream.on("data", (piece) => {
       if (this.#done) return;
+      this.#bodyTimer(true);
       if (config.maxBody > 0 && spool.total + piece.length > config.maxBody) {
         spool.dispose();
         this.failed(413, "a body over http-max-body", "-");
@@ -83,6 +91,7 @@ class H2Request implements ExchangeOwner {
     });
     stream.on("end", () => {
       if (this.#done) return;
+      this.#bodyTimer(false);
       if (head.contentLength >= 0 && spool.total !== head.contentLength) {
         spool.dispose();
         this.failed(400, "a body shorter or longer than its Content-Length", "-");
@@ -147,11 +156,29 @@ class H2Request implements ExchangeOwner {
     if (this.#bodiless || this.#done) return true;
     this.#sent += bytes.length;
     if (this.#stream.write(bytes)) return true;
-    if (!this.#waitsForDrain) {
-      this.#waitsForDrain = true;
+    // (a client that takes nothing for http-timeout is cut by the exchange)
+    if (!this.#drainListener) {
+      this.#drainListener = true;
       this.#stream.on("drain", () => this.#exchange?.resume());
     }
     return false;
+  }
+
+  /** Starts (again) or stops the body's http-timeout. */
+  #bodyTimer(on: boolean): void {
+    const deadlines = this.#ctx.exchanges.deadlines;
+    if (on) {
+      if (!this.#inBody) deadlines.add(this);
+      this.deadline = deadlines.now + this.#ctx.exchanges.timeoutMs;
+    } else if (this.#inBody) {
+      deadlines.delete(this);
+    }
+    this.#inBody = on;
+  }
+
+  timedOut(): void {
+    const seconds = this.#ctx.exchanges.timeoutMs / 1000;
+    this.failed(408, `the request body made no progress for ${seconds} s`, "-");
   }
 
   responseEnd(): void {
@@ -174,8 +201,15 @@ class H2Request implements ExchangeOwner {
     };
     if (status === 503) headers["retry-after"] = "1";
     if (this.#requestId !== undefined) headers["x-request-id"] = this.#requestId;
-    stream.respond(headers);
-    stream.end(latin1(`${status} ${STATUS_TEXT[status] ?? "Error"}\n`));
+    try {
+      stream.respond(headers);
+      stream.end(latin1(`${status} ${STATUS_TEXT[status] ?? "Error"}\n`));
+      // the rest of the body is not wanted: the client is told once the answer is out
+      if (this.#inBody) stream.on("finish", () => stream.close(NGHTTP2_NO_ERROR));
+    } catch {
+      // the client reset the stream and its close event is still to come
+      return this.#end(499, undefined, node);
+    }
     this.#status = status;
     this.#end(status, undefined, node);
   }
@@ -190,6 +224,7 @@ class H2Request implements ExchangeOwner {
   #end(status: number, cause: string | undefined, node = this.#exchange?.node?.name ?? "-") {
     if (this.#done) return;
     this.#done = true;
+    this.#bodyTimer(false);
     this.#exchange?.abort();
     const ctx = this.#ctx;
     const { method, uri } = this.#target;

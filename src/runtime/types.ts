@@ -115,7 +115,8 @@ export interface Http2Stream {
   close(code?: number): void;
   on(event: "data", listener: (bytes: Uint8Array) => void): void;
   on(event: "error", listener: (error: Error) => void): void;
-  on(event: "end" | "close" | "drain", listener: () => void): void;
+  /** "finish": every response byte was handed to the session. */
+  on(event: "end" | "close" | "drain" | "finish", listener: () => void): void;
 }
 
 /**

@@ -105,6 +105,58 @@ Deno.test("e2e: HTTP/2 requests reach the app as HTTP/1.1 ones do", async (t) =>
       assert.equal(after.out, "Hello World\n");
       assert.doesNotMatch(edge.output, /internal error|TypeError|Unhandled/i);
     });
+    const slow = await startEdge([
+      "--https",
+      `127.0.0.1:${down},${keys}`,
+      "--http-to",
+      sock,
+      "--http-timeout",
+      "1",
+    ]);
+    try {
+      await t.step("a body that stalls past http-timeout: 408", async () => {
+        // curl sends the stream's head, then waits for body bytes from its stdin
+        const child = new Deno.Command("curl", {
+          args: [
+            "-sk",
+            "--http2",
+            "-T",
+            "-",
+            "-m",
+            "20",
+            "-w",
+            " %{http_code}",
+            `https://127.0.0.1:${down}/echo`,
+          ],
+          stdin: "piped",
+          stdout: "piped",
+          stderr: "null",
+        }).spawn();
+        const started = Date.now();
+        await slow.waitFor(/PUT \/echo => 408 0 bytes in \d+ ms/, 10_000);
+        assert.ok(Date.now() - started < 5_000);
+        // (curl shows the answer once its upload is over)
+        await child.stdin.close();
+        const out = new TextDecoder().decode((await child.output()).stdout);
+        assert.equal(out, "408 Request Timeout\n 408");
+      });
+      await t.step("a client that reads nothing for http-timeout is cut off", async () => {
+        // curl reads 1 byte a second: far behind what the edge sends
+        await curl(
+          "--limit-rate",
+          "1",
+          "-m",
+          "5",
+          "-o",
+          "/dev/null",
+          `https://127.0.0.1:${down}/bytes/50000000`,
+        );
+        assert.match(slow.output, /GET \/bytes\/50000000 via \S+: the client read nothing for 1 s/);
+        assert.equal((await curl(`https://127.0.0.1:${down}/`)).out, "Hello World\n");
+      });
+    } finally {
+      await slow.stop();
+    }
   } finally {
     await edge.stop();
     await backend.stop("SIGINT");
