@@ -3,7 +3,7 @@
  * are rewritten as an HTTP/1.1 head and parsed by the same parser (same validation, same
  * vars, SERVER_PROTOCOL "HTTP/2.0"), its body buffered, and the Exchange's response written
  * back on node:http2's core stream API (its compatibility layer costs twice the time per
- * request), with the stream's back-pressure.
+ * request), through the same buffering as HTTP/1.1 responses.
  */
 import type { Http2Handler, Http2Stream, Peer } from "../runtime/types.ts";
 import type { ResponseHead } from "../uwsgi/response_head.ts";
@@ -11,6 +11,8 @@ import { latin1, STATUS_TEXT } from "./client_head.ts";
 import { Exchange, type ExchangeOwner } from "./exchange.ts";
 import { forwardingFacts } from "./forwarding.ts";
 import { h2ResponseHeaders, type H2Target, http1Head } from "./h2_fields.ts";
+import { H2Sink } from "./h2_sink.ts";
+import { OutQueue } from "./out_queue.ts";
 import { RequestError, type RequestHead } from "./request_head.ts";
 import { emptyFacts, requestPacket, withVar } from "./request_packet.ts";
 import { parseRequestHead } from "./request_parser.ts";
@@ -22,6 +24,11 @@ import { Spool } from "./spool.ts";
 const NGHTTP2_NO_ERROR = 0;
 /** HTTP/2's INTERNAL_ERROR: a stream cut off mid-response. */
 const NGHTTP2_INTERNAL_ERROR = 2;
+
+/** What the stream's http-timeout waits for: nothing, body bytes, the client to read. */
+const WAIT_NONE = 0;
+const WAIT_BODY = 1;
+const WAIT_CLIENT = 2;
 
 /** The stream handler of an HTTPS listener. */
 export function http2Handler(ctx: ServerContext): Http2Handler {
@@ -40,9 +47,13 @@ class H2Request implements ExchangeOwner, Timed {
   #sent = 0;
   /** The response has no body (HEAD, 1xx, 204, 304): body bytes are dropped. */
   #bodiless = false;
-  #drainListener = false;
-  /** The request body is being read (its bytes must come within http-timeout). */
-  #inBody = false;
+  /** The response body on its way to the client (buffered like HTTP/1.1's). */
+  #out: OutQueue | null = null;
+  #sink: H2Sink | null = null;
+  /** The backend's response is all here; what waits in #out is the client's to take. */
+  #complete = false;
+  /** WAIT_*: what the deadline (http-timeout) is for. */
+  #waiting = WAIT_NONE;
   deadline = 0;
   #done = false;
   #requestId: string | undefined;
@@ -78,10 +89,10 @@ class H2Request implements ExchangeOwner, Timed {
     if (stream.endAfterHeaders) return this.#dispatch(null);
     const config = this.#ctx.config;
     const spool = new Spool(config.bodyBufferSize, Infinity, this.#ctx.openTempFile);
-    this.#bodyTimer(true);
+    this.#wait(WAIT_BODY);
     stream.on("data", (piece) => {
       if (this.#done) return;
-      this.#bodyTimer(true);
+      this.#wait(WAIT_BODY);
       if (config.maxBody > 0 && spool.total + piece.length > config.maxBody) {
         spool.dispose();
         this.failed(413, "a body over http-max-body", "-");
@@ -91,7 +102,7 @@ class H2Request implements ExchangeOwner, Timed {
     });
     stream.on("end", () => {
       if (this.#done) return;
-      this.#bodyTimer(false);
+      this.#wait(WAIT_NONE);
       if (head.contentLength >= 0 && spool.total !== head.contentLength) {
         spool.dispose();
         this.failed(400, "a body shorter or longer than its Content-Length", "-");
@@ -149,41 +160,75 @@ class H2Request implements ExchangeOwner, Timed {
       return this.failed(502, cause, this.#exchange?.node?.name ?? "-");
     }
     this.#status = status;
+    if (this.#bodiless) return;
+    const config = this.#ctx.config;
+    this.#sink = new H2Sink(this.#stream);
+    this.#out = new OutQueue(this.#sink, this.#ctx.responseLimits, false);
+    this.#out.buffering = config.responseBuffering && !head.noBuffering && !head.eventStream;
+    this.#stream.on("drain", () => this.#drained());
     if (body !== null) this.responseBody(body.subarray(start, end));
   }
 
+  /** Body bytes for the client; false when the backend should pause (the queue is full). */
   responseBody(bytes: Uint8Array): boolean {
-    if (this.#bodiless || this.#done) return true;
+    const out = this.#out;
+    if (out === null || this.#done) return true;
     this.#sent += bytes.length;
-    if (this.#stream.write(bytes)) return true;
-    // (a client that takes nothing for http-timeout is cut by the exchange)
-    if (!this.#drainListener) {
-      this.#drainListener = true;
-      this.#stream.on("drain", () => this.#exchange?.resume());
+    try {
+      return out.write(bytes);
+    } catch (error) {
+      const cause = `the response could not be buffered: ${(error as Error).message}`;
+      this.aborted(cause, this.#exchange?.node?.name ?? "-");
+      return true;
     }
-    return false;
   }
 
-  /** Starts (again) or stops the body's http-timeout. */
-  #bodyTimer(on: boolean): void {
-    const deadlines = this.#ctx.exchanges.deadlines;
-    if (on) {
-      if (!this.#inBody) deadlines.add(this);
-      this.deadline = deadlines.now + this.#ctx.exchanges.timeoutMs;
-    } else if (this.#inBody) {
-      deadlines.delete(this);
+  /** The backend's response is complete: done once the client has taken it all. */
+  responseEnd(): void {
+    if (this.#out !== null && this.#out.size > 0) {
+      this.#complete = true;
+      this.#wait(WAIT_CLIENT);
+      return;
     }
-    this.#inBody = on;
+    if (!this.#bodiless) this.#stream.end();
+    this.#end(this.#status, undefined);
+  }
+
+  /** The stream takes bytes again: what waits goes; the backend resumes below the mark. */
+  #drained(): void {
+    const out = this.#out;
+    if (out === null || this.#done) return;
+    this.#sink!.drained();
+    const empty = out.flush();
+    if (!this.#complete) {
+      if (out.open) this.#exchange?.resume();
+    } else if (!empty) {
+      this.#wait(WAIT_CLIENT);
+    } else {
+      this.#stream.end();
+      this.#end(this.#status, undefined);
+    }
+  }
+
+  /** Starts (again) or, with WAIT_NONE, stops the stream's http-timeout. */
+  #wait(what: number): void {
+    const deadlines = this.#ctx.exchanges.deadlines;
+    if (what === WAIT_NONE) {
+      if (this.#waiting !== WAIT_NONE) deadlines.delete(this);
+    } else {
+      if (this.#waiting === WAIT_NONE) deadlines.add(this);
+      this.deadline = deadlines.now + this.#ctx.exchanges.timeoutMs;
+    }
+    this.#waiting = what;
   }
 
   timedOut(): void {
     const seconds = this.#ctx.exchanges.timeoutMs / 1000;
-    this.failed(408, `the request body made no progress for ${seconds} s`, "-");
-  }
-
-  responseEnd(): void {
-    if (!this.#bodiless) this.#stream.end();
-    this.#end(this.#status, undefined);
+    if (this.#waiting === WAIT_BODY) {
+      this.failed(408, `the request body made no progress for ${seconds} s`, "-");
+    } else if (this.#waiting === WAIT_CLIENT) {
+      this.aborted(`the client read nothing for ${seconds} s`, this.#exchange?.node?.name ?? "-");
+    }
   }
 
   failed(status: number, cause: string, node: string): void {
@@ -205,7 +250,9 @@ class H2Request implements ExchangeOwner, Timed {
       stream.respond(headers);
       stream.end(latin1(`${status} ${STATUS_TEXT[status] ?? "Error"}\n`));
       // the rest of the body is not wanted: the client is told once the answer is out
-      if (this.#inBody) stream.on("finish", () => stream.close(NGHTTP2_NO_ERROR));
+      if (this.#waiting === WAIT_BODY) {
+        stream.on("finish", () => stream.close(NGHTTP2_NO_ERROR));
+      }
     } catch {
       // the client reset the stream and its close event is still to come
       return this.#end(499, undefined, node);
@@ -224,7 +271,8 @@ class H2Request implements ExchangeOwner, Timed {
   #end(status: number, cause: string | undefined, node = this.#exchange?.node?.name ?? "-") {
     if (this.#done) return;
     this.#done = true;
-    this.#bodyTimer(false);
+    this.#wait(WAIT_NONE);
+    this.#out?.dispose();
     this.#exchange?.abort();
     const ctx = this.#ctx;
     const { method, uri } = this.#target;

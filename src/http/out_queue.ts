@@ -10,6 +10,9 @@ import { type OpenTempFile, Spool } from "./spool.ts";
 /** Unbuffered responses pause their source when this much waits for the client. */
 export const PAUSE_AT = 65536;
 
+/** Where the queue writes: a client socket (or an HTTP/2 stream made to look like one). */
+export type ByteSink = Pick<StreamSocket, "write">;
+
 /** Limits of buffered responses. */
 export interface BufferLimits {
   memory: number;
@@ -19,7 +22,7 @@ export interface BufferLimits {
 
 /** The queue of one connection. */
 export class OutQueue {
-  readonly #socket: StreamSocket;
+  readonly #socket: ByteSink;
   readonly #limits: BufferLimits;
   readonly #copies: boolean;
   #spool: Spool | null = null;
@@ -27,7 +30,7 @@ export class OutQueue {
   buffering = false;
 
   /** `copies`: the socket's write() copies what it takes (the caller may reuse buffers). */
-  constructor(socket: StreamSocket, limits: BufferLimits, copies: boolean) {
+  constructor(socket: ByteSink, limits: BufferLimits, copies: boolean) {
     this.#socket = socket;
     this.#limits = limits;
     this.#copies = copies;

@@ -177,3 +177,43 @@ Deno.test("e2e: HTTP/2 requests reach the app as HTTP/1.1 ones do", async (t) =>
     dir.cleanup();
   }
 });
+
+Deno.test("e2e: a slow HTTP/2 reader of 100 MB frees the worker at once and gets every byte", async () => {
+  const dir = tempDir();
+  await certificate(dir.path, "site");
+  const sock = `${dir.path}/app.sock`;
+  const backend = await startUwsgi(sock, ["--processes", "1"]);
+  const tls = freePort();
+  const edge = await startEdge([
+    "--https",
+    `127.0.0.1:${tls},${dir.path}/site.crt,${dir.path}/site.key`,
+    "--http-to",
+    sock,
+    "--disable-logging",
+  ]);
+  try {
+    // more than the client's flow-control windows and the socket buffers hold
+    const size = 100_000_000;
+    const started = Date.now() / 1000;
+    const out = await curl(
+      "--limit-rate",
+      "10M",
+      "-o",
+      `${dir.path}/timed.out`,
+      "-w",
+      "%{http_code}",
+      `https://127.0.0.1:${tls}/timed/${size}`,
+    );
+    const finished = Date.now() / 1000;
+    assert.equal(out.out, "200");
+    assert.equal(Deno.statSync(`${dir.path}/timed.out`).size, size);
+    const done = Number(/timed \d+ done at ([\d.]+)/.exec(backend.output)?.[1]);
+    assert.ok(finished - started > 6, "the client read slowly");
+    // unbuffered, the worker would have been held until the client had everything
+    assert.ok(done - started < 3, `the worker was done after ${(done - started).toFixed(2)} s`);
+  } finally {
+    await edge.stop();
+    await backend.stop("SIGINT");
+    dir.cleanup();
+  }
+});
