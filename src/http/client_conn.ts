@@ -294,7 +294,11 @@ export class ClientConnection implements StreamEvents, RequestHost, Timed {
   }
 
   #idleMs(): number {
-    const keepalive = this.ctx.config.keepalive;
-    return (keepalive > 1 ? keepalive : DEFAULT_IDLE_SECONDS) * 1000;
+    return idleMs(this.ctx.config.keepalive);
   }
+}
+
+/** How long an idle client connection stays (`http-keepalive` N > 1, else the default). */
+export function idleMs(keepalive: number): number {
+  return (keepalive > 1 ? keepalive : DEFAULT_IDLE_SECONDS) * 1000;
 }

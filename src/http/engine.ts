@@ -9,7 +9,7 @@ import type { Config, ListenerConfig, NodeConfig } from "../config/load.ts";
 import type { Logger } from "../log.ts";
 import type { AcceptHandlers, ListenAddress, Runtime, StreamListener } from "../runtime/types.ts";
 import type { Registry } from "../subscription/registry.ts";
-import { ClientConnection } from "./client_conn.ts";
+import { ClientConnection, idleMs } from "./client_conn.ts";
 import { Deadlines } from "./deadlines.ts";
 import { Dispatcher } from "./dispatcher.ts";
 import type { ExchangeContext } from "./exchange.ts";
@@ -165,7 +165,10 @@ export class Engine {
       },
       failed: (error) => failed(error.message),
     };
-    if (listener.tls) handlers.http2 = http2Handler(ctx);
+    if (listener.tls) {
+      handlers.http2 = http2Handler(ctx);
+      handlers.http2IdleMs = idleMs(config.keepalive);
+    }
     const bound = await runtime.listen(listener.address, handlers, {
       reusePort,
       ...(listener.tls ? { tls: listener.tls } : {}),

@@ -18,8 +18,12 @@ interface SessionSocket {
  * A node:http2 server (no listener of its own: connections are emitted into it) that hands
  * each stream to `handler` with its raw header fields and the connection's peer.
  */
-export function http2StreamServer(handler: Http2Handler): Http2Server {
+export function http2StreamServer(handler: Http2Handler, idleMs = 0): Http2Server {
   const server: Http2Server = process.getBuiltinModule("node:http2").createServer({});
+  // idle connections go, as HTTP/1.1 ones do after http-keepalive: GOAWAY, streams finish
+  if (idleMs > 0) {
+    server.on("session", (session) => session.setTimeout(idleMs, () => session.close()));
+  }
   server.on("stream", (stream: ServerHttp2Stream, _: unknown, _flags: number, fields: string[]) => {
     const socket = stream.session?.socket as SessionSocket | undefined;
     const peer = { address: socket?.remoteAddress ?? "0.0.0.0", port: socket?.remotePort ?? 0 };
@@ -97,12 +101,12 @@ function definePipe(base: typeof Duplex) {
 let H2Pipe: ReturnType<typeof definePipe> | undefined;
 
 /** A node:http2 server fed connections whose TLS is done; returns its closer and feeder. */
-export function h2Server(handler: Http2Handler): {
+export function h2Server(handler: Http2Handler, idleMs: number): {
   accept(socket: StreamSocket, peer: Peer): StreamEvents;
   close(): void;
 } {
   H2Pipe ??= definePipe(process.getBuiltinModule("node:stream").Duplex);
-  const server = http2StreamServer(handler);
+  const server = http2StreamServer(handler, idleMs);
   return {
     accept(socket, peer) {
       const pipe = new H2Pipe!(socket, peer);

@@ -94,7 +94,7 @@ export function listenTls(
 ): Promise<StreamListener> {
   // loaded here: a proxy without TLS listeners does not carry them (~15 MB of RSS)
   const tls = process.getBuiltinModule("node:tls");
-  const h2 = handlers.http2 ? http2StreamServer(handlers.http2) : undefined;
+  const h2 = handlers.http2 ? http2StreamServer(handlers.http2, handlers.http2IdleMs) : undefined;
   const server = tls.createServer(
     {
       cert: config.cert,

@@ -95,6 +95,8 @@ export interface AcceptHandlers {
   stream(socket: StreamSocket, info: AcceptInfo): StreamEvents;
   /** HTTP/2 over TLS: each stream from node:http2 (HTTPS listeners only). */
   http2?: Http2Handler;
+  /** An HTTP/2 connection without frames for this long is closed (GOAWAY; streams finish). */
+  http2IdleMs?: number;
   /** Accepting or serving failed unexpectedly (out of file descriptors, a bug): log it. */
   failed?(error: Error): void;
 }

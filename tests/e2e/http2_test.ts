@@ -217,3 +217,43 @@ Deno.test("e2e: a slow HTTP/2 reader of 100 MB frees the worker at once and gets
     dir.cleanup();
   }
 });
+
+Deno.test("e2e: an idle HTTP/2 connection is closed after http-keepalive; a slow answer is not cut", async () => {
+  const dir = tempDir();
+  await certificate(dir.path, "site");
+  const sock = `${dir.path}/app.sock`;
+  const backend = await startUwsgi(sock, []);
+  const tls = freePort();
+  const edge = await startEdge([
+    "--https",
+    `127.0.0.1:${tls},${dir.path}/site.crt,${dir.path}/site.key`,
+    "--http-to",
+    sock,
+    "--http-keepalive",
+    "2",
+  ]);
+  try {
+    // the client preface and an empty SETTINGS frame, then silence until the edge closes
+    const idle = await run("python3", [
+      "-c",
+      `import socket, ssl, time
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+ctx.set_alpn_protocols(["h2"])
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", ${tls})))
+s.sendall(b"PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0]))
+s.settimeout(15); t = time.time()
+while s.recv(4096): pass
+print(round((time.time() - t) * 1000))`,
+    ]);
+    assert.equal(idle.code, 0, idle.err);
+    const lasted = Number(idle.out);
+    assert.ok(lasted >= 1500 && lasted < 10_000, `the idle connection lasted ${lasted} ms`);
+    // a stream in flight keeps its connection past the idle time
+    const slow = await curl("-w", " %{http_code}", `https://127.0.0.1:${tls}/sleep/3500`);
+    assert.equal(slow.out, "slept 200");
+  } finally {
+    await edge.stop();
+    await backend.stop("SIGINT");
+    dir.cleanup();
+  }
+});
