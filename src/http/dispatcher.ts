@@ -227,18 +227,14 @@ export class Dispatcher {
     if (this.#busyTimer !== undefined) return;
     this.#busyTimer = setTimeout(() => {
       this.#busyTimer = undefined;
-      let busy = false;
+      const waiting = this.#queue.length > 0;
       for (const load of this.#loads.values()) {
-        if (!load.busy) continue;
-        if (this.#queue.length === 0) load.busy = false;
-        else {
-          // one waiting request probes the node's queue again (its room may have grown)
-          load.slots = Math.max(load.slots, 1);
-          busy = true;
-        }
+        // nothing waits: busy no more; else one waiting request probes the node's queue
+        if (!waiting) load.busy = false;
+        else if (load.busy) load.slots = Math.max(load.slots, 1);
       }
       this.#drain();
-      if (busy) this.#armBusyTimer();
+      if (this.#anyBusy()) this.#armBusyTimer();
     }, BUSY_RETRY_MS);
   }
 

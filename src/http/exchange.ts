@@ -214,7 +214,7 @@ export class Exchange implements Ticket, Timed {
   data(bytes: Uint8Array): void {
     const state = this.#state;
     if (state === TUNNEL) {
-      this.deadline = this.#ctx.deadlines.now + this.#ctx.tunnelTimeoutMs;
+      this.#touch();
       if (!this.#owner.responseBody(bytes)) this.#pause();
       return;
     }
@@ -232,7 +232,7 @@ export class Exchange implements Ticket, Timed {
         return;
       case READ_TUNNEL:
         this.#state = TUNNEL;
-        this.deadline = this.#ctx.deadlines.now + this.#ctx.tunnelTimeoutMs;
+        this.#touch();
         response.startTunnel();
         return;
       case READ_INVALID:
@@ -332,8 +332,7 @@ export class Exchange implements Ticket, Timed {
   /** Streams more request (or tunnel) bytes; false = hold on until `requestDrained`. */
   send(bytes: Uint8Array): boolean {
     if (this.#state === DONE) return true;
-    this.deadline = this.#ctx.deadlines.now +
-      (this.#state === TUNNEL ? this.#ctx.tunnelTimeoutMs : this.#ctx.timeoutMs);
+    this.#touch();
     return this.#writer.send(bytes);
   }
 
@@ -349,8 +348,7 @@ export class Exchange implements Ticket, Timed {
     this.#paused = false;
     this.#socket?.resume();
     // the client took bytes: the time without progress starts again
-    this.deadline = this.#ctx.deadlines.now +
-      (this.#state === TUNNEL ? this.#ctx.tunnelTimeoutMs : this.#ctx.timeoutMs);
+    this.#touch();
   }
 
   /** The request's side is gone (client closed, error answered): stop everything. */
@@ -365,8 +363,11 @@ export class Exchange implements Ticket, Timed {
 
   // --- internals -------------------------------------------------------------------
 
+  /** Progress: the time allowed without any (http-timeout, or a tunnel's) starts again. */
   #touch(): void {
-    this.deadline = this.#ctx.deadlines.now + this.#ctx.timeoutMs;
+    const ctx = this.#ctx;
+    this.deadline = ctx.deadlines.now +
+      (this.#state === TUNNEL ? ctx.tunnelTimeoutMs : ctx.timeoutMs);
   }
 
   #pause(): void {

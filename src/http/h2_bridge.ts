@@ -157,7 +157,7 @@ class H2Request implements ExchangeOwner, Timed {
     } catch (error) {
       // node:http2 refuses what HTTP/2 cannot carry (a field twice that must be single)
       const cause = `the backend sent a head HTTP/2 cannot carry: ${(error as Error).message}`;
-      return this.failed(502, cause, this.#exchange?.node?.name ?? "-");
+      return this.failed(502, cause, this.#node);
     }
     this.#status = status;
     if (this.#bodiless) return;
@@ -178,7 +178,7 @@ class H2Request implements ExchangeOwner, Timed {
       return out.write(bytes);
     } catch (error) {
       const cause = `the response could not be buffered: ${(error as Error).message}`;
-      this.aborted(cause, this.#exchange?.node?.name ?? "-");
+      this.aborted(cause, this.#node);
       return true;
     }
   }
@@ -227,7 +227,7 @@ class H2Request implements ExchangeOwner, Timed {
     if (this.#waiting === WAIT_BODY) {
       this.failed(408, `the request body made no progress for ${seconds} s`, "-");
     } else if (this.#waiting === WAIT_CLIENT) {
-      this.aborted(`the client read nothing for ${seconds} s`, this.#exchange?.node?.name ?? "-");
+      this.aborted(`the client read nothing for ${seconds} s`, this.#node);
     }
   }
 
@@ -268,7 +268,12 @@ class H2Request implements ExchangeOwner, Timed {
 
   requestDrained(): void {}
 
-  #end(status: number, cause: string | undefined, node = this.#exchange?.node?.name ?? "-") {
+  /** The backend node's name for the log ("-" before one was chosen). */
+  get #node(): string {
+    return this.#exchange?.node?.name ?? "-";
+  }
+
+  #end(status: number, cause: string | undefined, node = this.#node) {
     if (this.#done) return;
     this.#done = true;
     this.#wait(WAIT_NONE);

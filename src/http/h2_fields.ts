@@ -12,7 +12,7 @@ import {
   ROLE_HOP,
 } from "../uwsgi/response_head.ts";
 import { latin1 } from "./client_head.ts";
-import { RequestError } from "./request_head.ts";
+import { byteString, RequestError } from "./request_head.ts";
 
 /** The request line's parts, for the access log. */
 export interface H2Target {
@@ -90,8 +90,8 @@ export function h2ResponseHeaders(
     const f = i * 4;
     add(
       headers,
-      text(bytes, RESPONSE_FIELDS[f]!, RESPONSE_FIELDS[f + 1]!).toLowerCase(),
-      text(bytes, RESPONSE_FIELDS[f + 2]!, RESPONSE_FIELDS[f + 3]!),
+      byteString(bytes, RESPONSE_FIELDS[f]!, RESPONSE_FIELDS[f + 1]!).toLowerCase(),
+      byteString(bytes, RESPONSE_FIELDS[f + 2]!, RESPONSE_FIELDS[f + 3]!),
     );
   }
   for (const [name, value] of extra) add(headers, name.toLowerCase(), value);
@@ -103,10 +103,4 @@ function add(headers: Record<string, string | string[]>, name: string, value: st
   if (seen === undefined) headers[name] = value;
   else if (Array.isArray(seen)) seen.push(value);
   else headers[name] = [seen, value];
-}
-
-function text(bytes: Uint8Array, start: number, end: number): string {
-  let out = "";
-  for (let i = start; i < end; i++) out += String.fromCharCode(bytes[i]!);
-  return out;
 }

@@ -101,7 +101,7 @@ function definePipe(base: typeof Duplex) {
 let H2Pipe: ReturnType<typeof definePipe> | undefined;
 
 /** A node:http2 server fed connections whose TLS is done; returns its closer and feeder. */
-export function h2Server(handler: Http2Handler, idleMs: number): {
+export function h2Server(handler: Http2Handler, idleMs = 0): {
   accept(socket: StreamSocket, peer: Peer): StreamEvents;
   close(): void;
 } {

@@ -93,7 +93,7 @@ function acceptHandlers(handlers: AcceptHandlers, unix: boolean) {
  */
 function tlsAcceptHandlers(handlers: AcceptHandlers, unix: boolean) {
   const plain = acceptHandlers(handlers, unix);
-  const h2 = handlers.http2 ? h2Server(handlers.http2, handlers.http2IdleMs ?? 0) : undefined;
+  const h2 = handlers.http2 ? h2Server(handlers.http2, handlers.http2IdleMs) : undefined;
   return {
     h2,
     socket: {

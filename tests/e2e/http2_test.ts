@@ -4,11 +4,49 @@
  * resets, and a backend that is down. curl, nghttp and h2load are the clients.
  */
 import assert from "node:assert/strict";
-import { certificate, freePort, run, startEdge, startUwsgi, tempDir } from "./helpers.ts";
+import {
+  certificate,
+  freePort,
+  type Proc,
+  run,
+  startEdge,
+  startUwsgi,
+  tempDir,
+} from "./helpers.ts";
 
 /** curl over HTTP/2 (the self-signed certificate accepted). */
 function curl(...args: string[]) {
   return run("curl", ["-sk", "--http2", ...args]);
+}
+
+/**
+ * A uWSGI backend (`backendArgs`) and an edge on an https listener (`edgeArgs` added); runs
+ * `body` with the listener's base URL; stops both.
+ */
+async function withHttpsEdge(
+  backendArgs: string[],
+  edgeArgs: string[],
+  body: (base: string, dir: string, backend: Proc) => Promise<void>,
+): Promise<void> {
+  const dir = tempDir();
+  await certificate(dir.path, "site");
+  const sock = `${dir.path}/app.sock`;
+  const backend = await startUwsgi(sock, backendArgs);
+  const tls = freePort();
+  const edge = await startEdge([
+    "--https",
+    `127.0.0.1:${tls},${dir.path}/site.crt,${dir.path}/site.key`,
+    "--http-to",
+    sock,
+    ...edgeArgs,
+  ]);
+  try {
+    await body(`https://127.0.0.1:${tls}`, dir.path, backend);
+  } finally {
+    await edge.stop();
+    await backend.stop("SIGINT");
+    dir.cleanup();
+  }
 }
 
 Deno.test("e2e: HTTP/2 requests reach the app as HTTP/1.1 ones do", async (t) => {
@@ -179,19 +217,7 @@ Deno.test("e2e: HTTP/2 requests reach the app as HTTP/1.1 ones do", async (t) =>
 });
 
 Deno.test("e2e: a slow HTTP/2 reader of 100 MB frees the worker at once and gets every byte", async () => {
-  const dir = tempDir();
-  await certificate(dir.path, "site");
-  const sock = `${dir.path}/app.sock`;
-  const backend = await startUwsgi(sock, ["--processes", "1"]);
-  const tls = freePort();
-  const edge = await startEdge([
-    "--https",
-    `127.0.0.1:${tls},${dir.path}/site.crt,${dir.path}/site.key`,
-    "--http-to",
-    sock,
-    "--disable-logging",
-  ]);
-  try {
+  await withHttpsEdge(["--processes", "1"], ["--disable-logging"], async (base, dir, backend) => {
     // more than the client's flow-control windows and the socket buffers hold
     const size = 100_000_000;
     const started = Date.now() / 1000;
@@ -199,47 +225,30 @@ Deno.test("e2e: a slow HTTP/2 reader of 100 MB frees the worker at once and gets
       "--limit-rate",
       "10M",
       "-o",
-      `${dir.path}/timed.out`,
+      `${dir}/timed.out`,
       "-w",
       "%{http_code}",
-      `https://127.0.0.1:${tls}/timed/${size}`,
+      `${base}/timed/${size}`,
     );
     const finished = Date.now() / 1000;
     assert.equal(out.out, "200");
-    assert.equal(Deno.statSync(`${dir.path}/timed.out`).size, size);
+    assert.equal(Deno.statSync(`${dir}/timed.out`).size, size);
     const done = Number(/timed \d+ done at ([\d.]+)/.exec(backend.output)?.[1]);
     assert.ok(finished - started > 6, "the client read slowly");
     // unbuffered, the worker would have been held until the client had everything
     assert.ok(done - started < 3, `the worker was done after ${(done - started).toFixed(2)} s`);
-  } finally {
-    await edge.stop();
-    await backend.stop("SIGINT");
-    dir.cleanup();
-  }
+  });
 });
 
 Deno.test("e2e: an idle HTTP/2 connection is closed after http-keepalive; a slow answer is not cut", async () => {
-  const dir = tempDir();
-  await certificate(dir.path, "site");
-  const sock = `${dir.path}/app.sock`;
-  const backend = await startUwsgi(sock, []);
-  const tls = freePort();
-  const edge = await startEdge([
-    "--https",
-    `127.0.0.1:${tls},${dir.path}/site.crt,${dir.path}/site.key`,
-    "--http-to",
-    sock,
-    "--http-keepalive",
-    "2",
-  ]);
-  try {
+  await withHttpsEdge([], ["--http-keepalive", "2"], async (base) => {
     // the client preface and an empty SETTINGS frame, then silence until the edge closes
     const idle = await run("python3", [
       "-c",
       `import socket, ssl, time
 ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
 ctx.set_alpn_protocols(["h2"])
-s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", ${tls})))
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", ${new URL(base).port})))
 s.sendall(b"PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0]))
 s.settimeout(15); t = time.time()
 while s.recv(4096): pass
@@ -249,11 +258,7 @@ print(round((time.time() - t) * 1000))`,
     const lasted = Number(idle.out);
     assert.ok(lasted >= 1500 && lasted < 10_000, `the idle connection lasted ${lasted} ms`);
     // a stream in flight keeps its connection past the idle time
-    const slow = await curl("-w", " %{http_code}", `https://127.0.0.1:${tls}/sleep/3500`);
+    const slow = await curl("-w", " %{http_code}", `${base}/sleep/3500`);
     assert.equal(slow.out, "slept 200");
-  } finally {
-    await edge.stop();
-    await backend.stop("SIGINT");
-    dir.cleanup();
-  }
+  });
 });
