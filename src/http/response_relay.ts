@@ -84,9 +84,10 @@ export class ResponseRelay {
     let at = response.headLength;
     if (response.gzip) {
       out.writeCopy(HEAD_OUT, at);
+      // the source waits while a piece is compressed, and while the client is behind
       this.#gzip = new GzipStream(
         (bytes) => this.#frame(bytes),
-        () => this.#owner.relayWritable(),
+        () => out.open && this.#owner.relayWritable(),
       );
       if (body !== null) this.body(body.subarray(start, end));
       return;
@@ -118,7 +119,7 @@ export class ResponseRelay {
     const gzip = this.#gzip;
     if (gzip !== null) {
       gzip.write(bytes);
-      return !gzip.busy;
+      return !gzip.busy && this.#out.open;
     }
     return this.#frame(bytes);
   }

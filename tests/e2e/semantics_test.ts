@@ -1,6 +1,6 @@
 /** HTTP semantics of the router (issue 3) through real uWSGI: gzip, limits, proxy headers. */
 import assert from "node:assert/strict";
-import { peakRssMiB, rawRequest, withEdge } from "./helpers.ts";
+import { peakRssMiB, rawRequest, rssMiB, withEdge } from "./helpers.ts";
 
 async function curl(args: string[]): Promise<{ out: string; err: string }> {
   const result = await new Deno.Command("curl", {
@@ -188,6 +188,36 @@ Deno.test("e2e: PROXY protocol and X-Forwarded-* headers", async () => {
     assert.match(plain, /^HTTP\/1\.1 400 Bad Request\r\n/);
     const bad = await rawRequest(port, "PROXY GARBAGE\r\nGET / HTTP/1.1\r\n\r\n");
     assert.match(bad, /^HTTP\/1\.1 400 Bad Request\r\n/);
+  });
+});
+
+Deno.test("e2e: a slow client of a gzipped response holds the backend back, not the edge's memory", async () => {
+  await withEdge(["--disable-logging", "--http-auto-gzip"], async (port, edge) => {
+    const before = rssMiB(edge.pid);
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    try {
+      const request = `GET /gzipnoise/${200 * 1024 * 1024} HTTP/1.1\r\nHost: x\r\n` +
+        "Accept-Encoding: gzip\r\n\r\n";
+      await conn.write(new TextEncoder().encode(request));
+      const buf = new Uint8Array(65536);
+      let got = 0;
+      let head = "";
+      const until = Date.now() + 2000;
+      while (Date.now() < until) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        if (got === 0) head = new TextDecoder().decode(buf.subarray(0, n)).split("\r\n\r\n")[0]!;
+        got += n;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.match(head, /\r\nContent-Encoding: gzip\r\n/);
+      assert.ok(got > 0 && got < 50 * 1024 * 1024, `read ${got}`);
+      // the compressor's output waits for the client up to a mark, then the backend pauses
+      const grown = peakRssMiB(edge.pid) - before;
+      assert.ok(grown < 40, `edge RSS grew by ${grown.toFixed(1)} MiB while the client lags`);
+    } finally {
+      conn.close();
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 """WSGI app for uwsgi-edge's end-to-end tests (served by real uWSGI workers).
 
 Routes: /  /env  /echo  /bytes/N  /stream/N  /sleep/MS  /status/CODE  /chunked  /node
-        /gzip/N  /gzipcl  /gzipce  /sse (uWSGI-Encoding: gzip variants)
+        /gzip/N  /gzipnoise/N  /gzipcl  /gzipce  /sse (uWSGI-Encoding: gzip variants)
         /timed/N (N bytes; prints "timed N done at T" when the worker is done with them)
         /events (a plain text/event-stream)  /unbuffered (X-Accel-Buffering: no, slow pieces)
 """
@@ -76,6 +76,12 @@ def application(environ, start_response):
         body = (line * (n // len(line) + 1))[:n]
         start_response("200 OK", [("Content-Type", "text/plain"), ("uWSGI-Encoding", "gzip")])
         return [body]
+    if head == "gzipnoise":
+        # incompressible, marked for gzip: what the compressor puts out is as big as its input
+        n = int(arg or 0)
+        start_response("200 OK", [("Content-Type", "application/octet-stream"),
+                                  ("uWSGI-Encoding", "gzip")])
+        return (os.urandom(min(65536, n - at)) for at in range(0, n, 65536))
     if head == "gzipcl":
         return reply(b"hello", extra=[("uWSGI-Encoding", "gzip")])
     if head == "gzipce":
