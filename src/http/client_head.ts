@@ -4,6 +4,7 @@
  * backend's head; only hop-by-hop and framing fields are dropped and the edge's own added.
  */
 import { SCRATCH } from "./scratch.ts";
+import { gzipEligible, gzipVary, isContentEncoding } from "./gzip_rules.ts";
 import {
   RESPONSE_FIELDS,
   RESPONSE_ROLES,
@@ -112,10 +113,7 @@ export function clientHead(backend: ResponseHead, client: ClientSide): ClientRes
   at = 0;
   statusLine(backend);
   const src = backend.bytes;
-  // gzip-eligible: marked by the app, not sized, not encoded already (spec §2.8)
-  const eligible = client.autoGzip && backend.uwsgiGzip && backend.contentLength < 0 &&
-    !backend.chunked && !backend.contentEncoding && backend.status >= 200 &&
-    backend.status !== 204 && backend.status !== 304;
+  const eligible = client.autoGzip && gzipEligible(backend);
   const framing = framingOf(backend, client);
   const gzip = eligible && client.acceptsGzip && (framing === "chunk" || framing === "close");
   for (let i = 0; i < backend.count; i++) {
@@ -135,10 +133,7 @@ export function clientHead(backend: ResponseHead, client: ClientSide): ClientRes
     HEAD_OUT[at++] = 10;
   }
   if (client.autoGzip) {
-    let vary = backend.vary;
-    if (eligible && !/(^|,)\s*(accept-encoding|\*)\s*(,|$)/i.test(vary ?? "")) {
-      vary = vary === undefined ? "Accept-Encoding" : `${vary}, Accept-Encoding`;
-    }
+    const vary = gzipVary(backend, eligible);
     if (vary !== undefined) ascii(`Vary: ${vary}\r\n`);
     if (gzip) ascii("Content-Encoding: gzip\r\n");
   }
@@ -158,12 +153,6 @@ export function clientHead(backend: ResponseHead, client: ClientSide): ClientRes
     keepAlive,
     gzip,
   };
-}
-
-/** Field i is Content-Encoding (kept) rather than uWSGI-Encoding or Vary (rewritten). */
-function isContentEncoding(src: Uint8Array, i: number): boolean {
-  const start = RESPONSE_FIELDS[i * 4]!;
-  return RESPONSE_FIELDS[i * 4 + 1]! - start === 16 && (src[start]! | 0x20) === 99;
 }
 
 /** The head as its own bytes (error pages, tests). */

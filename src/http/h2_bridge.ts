@@ -10,6 +10,8 @@ import type { ResponseHead } from "../uwsgi/response_head.ts";
 import { latin1, STATUS_TEXT } from "./client_head.ts";
 import { Exchange, type ExchangeOwner } from "./exchange.ts";
 import { forwardingFacts } from "./forwarding.ts";
+import { acceptsGzip, GzipStream } from "./gzip.ts";
+import { gzipEligible } from "./gzip_rules.ts";
 import { h2ResponseHeaders, type H2Target, http1Head } from "./h2_fields.ts";
 import { H2Sink } from "./h2_sink.ts";
 import { OutQueue } from "./out_queue.ts";
@@ -50,6 +52,8 @@ class H2Request implements ExchangeOwner, Timed {
   /** The response body on its way to the client (buffered like HTTP/1.1's). */
   #out: OutQueue | null = null;
   #sink: H2Sink | null = null;
+  /** The compressor of a response `http-auto-gzip` gzips. */
+  #gzip: GzipStream | null = null;
   /** The backend's response is all here; what waits in #out is the client's to take. */
   #complete = false;
   /** WAIT_*: what the deadline (http-timeout) is for. */
@@ -144,14 +148,18 @@ class H2Request implements ExchangeOwner, Timed {
   }
 
   responseHead(head: ResponseHead, body: Uint8Array | null, start: number, end: number): void {
-    const extra = this.#ctx.config.addHeaders;
-    const headers = h2ResponseHeaders(
-      head,
-      this.#requestId === undefined ? extra : [...extra, ["X-Request-Id", this.#requestId]],
-    );
+    const config = this.#ctx.config;
     const status = head.status;
     this.#bodiless = this.#target.method === "HEAD" || status < 200 || status === 204 ||
       status === 304;
+    const gzip = config.autoGzip && !this.#bodiless && gzipEligible(head) &&
+      acceptsGzip(this.#head!.acceptEncoding);
+    const extra = config.addHeaders;
+    const headers = h2ResponseHeaders(
+      head,
+      this.#requestId === undefined ? extra : [...extra, ["X-Request-Id", this.#requestId]],
+      { auto: config.autoGzip, gzip },
+    );
     try {
       this.#stream.respond(headers, { endStream: this.#bodiless });
     } catch (error) {
@@ -161,10 +169,14 @@ class H2Request implements ExchangeOwner, Timed {
     }
     this.#status = status;
     if (this.#bodiless) return;
-    const config = this.#ctx.config;
     this.#sink = new H2Sink(this.#stream);
-    this.#out = new OutQueue(this.#sink, this.#ctx.responseLimits, false);
-    this.#out.buffering = config.responseBuffering && !head.noBuffering && !head.eventStream;
+    const out = this.#out = new OutQueue(this.#sink, this.#ctx.responseLimits, false);
+    out.buffering = config.responseBuffering && !head.noBuffering && !head.eventStream && !gzip;
+    if (gzip) {
+      // each piece is compressed and flushed at once; the backend waits while it is
+      const idle = () => out.open && this.#exchange?.resume();
+      this.#gzip = new GzipStream((bytes) => out.write(bytes), idle);
+    }
     this.#stream.on("drain", () => this.#drained());
     if (body !== null) this.responseBody(body.subarray(start, end));
   }
@@ -174,6 +186,11 @@ class H2Request implements ExchangeOwner, Timed {
     const out = this.#out;
     if (out === null || this.#done) return true;
     this.#sent += bytes.length;
+    const gzip = this.#gzip;
+    if (gzip !== null) {
+      gzip.write(bytes);
+      return !gzip.busy && out.open;
+    }
     try {
       return out.write(bytes);
     } catch (error) {
@@ -185,6 +202,15 @@ class H2Request implements ExchangeOwner, Timed {
 
   /** The backend's response is complete: done once the client has taken it all. */
   responseEnd(): void {
+    const gzip = this.#gzip;
+    if (gzip !== null) {
+      // the last compressed bytes come later; #end destroys the compressor before that
+      gzip.end(() => {
+        this.#gzip = null;
+        this.responseEnd();
+      });
+      return;
+    }
     if (this.#out !== null && this.#out.size > 0) {
       this.#complete = true;
       this.#wait(WAIT_CLIENT);
@@ -278,6 +304,7 @@ class H2Request implements ExchangeOwner, Timed {
     this.#done = true;
     this.#wait(WAIT_NONE);
     this.#out?.dispose();
+    this.#gzip?.destroy();
     this.#exchange?.abort();
     const ctx = this.#ctx;
     const { method, uri } = this.#target;

@@ -9,9 +9,11 @@ import {
   type ResponseHead,
   ROLE_ACCEL,
   ROLE_CONTENT_LENGTH,
+  ROLE_GZIP_CONTROL,
   ROLE_HOP,
 } from "../uwsgi/response_head.ts";
 import { latin1 } from "./client_head.ts";
+import { gzipEligible, gzipVary, isContentEncoding } from "./gzip_rules.ts";
 import { byteString, RequestError } from "./request_head.ts";
 
 /** The request line's parts, for the access log. */
@@ -73,13 +75,23 @@ export function http1Head(fields: string[], target: H2Target): Uint8Array {
   return latin1(`${head}${lines}\r\n`);
 }
 
+/** What `http-auto-gzip` does to a response: nothing (off), or rewrite its fields and gzip. */
+export interface H2Gzip {
+  /** `http-auto-gzip` is on: uWSGI-Encoding is dropped and Vary rewritten. */
+  auto: boolean;
+  /** The edge gzips this body (Content-Encoding: gzip is added). */
+  gzip: boolean;
+}
+
 /**
  * The response header object of a backend's head: hop-by-hop and X-Accel fields dropped,
- * names in lower case, repeated ones as arrays, `extra` after them.
+ * names in lower case, repeated ones as arrays, `extra` after them, and the gzip fields
+ * as for HTTP/1.1.
  */
 export function h2ResponseHeaders(
   head: ResponseHead,
   extra: Array<[string, string]>,
+  gzip: H2Gzip,
 ): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = { ":status": String(head.status) };
   const bytes = head.bytes;
@@ -87,12 +99,18 @@ export function h2ResponseHeaders(
     const role = RESPONSE_ROLES[i]!;
     if ((role & (ROLE_HOP | ROLE_ACCEL)) !== 0) continue;
     if (role === ROLE_CONTENT_LENGTH && head.chunked) continue;
+    if (gzip.auto && (role & ROLE_GZIP_CONTROL) !== 0 && !isContentEncoding(bytes, i)) continue;
     const f = i * 4;
     add(
       headers,
       byteString(bytes, RESPONSE_FIELDS[f]!, RESPONSE_FIELDS[f + 1]!).toLowerCase(),
       byteString(bytes, RESPONSE_FIELDS[f + 2]!, RESPONSE_FIELDS[f + 3]!),
     );
+  }
+  if (gzip.auto) {
+    const vary = gzipVary(head, gzipEligible(head));
+    if (vary !== undefined) headers.vary = vary;
+    if (gzip.gzip) headers["content-encoding"] = "gzip";
   }
   for (const [name, value] of extra) add(headers, name.toLowerCase(), value);
   return headers;

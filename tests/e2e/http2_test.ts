@@ -262,3 +262,50 @@ print(round((time.time() - t) * 1000))`,
     assert.equal(slow.out, "slept 200");
   });
 });
+
+Deno.test("e2e: HTTP/2 gets http-auto-gzip as HTTP/1.1 does, and 413 above http-max-body", async (t) => {
+  const edgeArgs = ["--http-auto-gzip", "--http-max-body", "100000"];
+  await withHttpsEdge([], edgeArgs, async (base, dir) => {
+    const text = "the quick brown fox jumps over the lazy dog\n".repeat(120);
+    await t.step("gzipped for a client that takes gzip, without the router's field", async () => {
+      const { out } = await curl("-i", "--compressed", `${base}/gzip/5000`);
+      const [head, body] = out.split("\r\n\r\n");
+      assert.match(head!, /\r\ncontent-encoding: gzip\r\n/);
+      assert.match(head!, /\r\nvary: Accept-Encoding\r\n/);
+      assert.doesNotMatch(head!, /uwsgi-encoding/i);
+      assert.equal(body, text.slice(0, 5000));
+    });
+    await t.step("as it is for a client that does not (Vary still set)", async () => {
+      const { out } = await curl("-i", `${base}/gzip/100`);
+      const [head, body] = out.split("\r\n\r\n");
+      assert.doesNotMatch(head!, /content-encoding|uwsgi-encoding/i);
+      assert.match(head!, /\r\nvary: Accept-Encoding\r\n/);
+      assert.equal(body, text.slice(0, 100));
+    });
+    await t.step("a server-sent-events stream is flushed event by event", async () => {
+      const { out } = await run("nghttp", ["-v", "-H", "accept-encoding: gzip", `${base}/sse`]);
+      assert.match(out, /content-encoding: gzip/);
+      const frames = [...out.matchAll(/\[\s*([\d.]+)\] recv DATA frame/g)].map((m) => +m[1]!);
+      // the app sleeps 400 ms after each of its 3 events: they must not arrive together
+      assert.ok(frames.length >= 3 && frames.at(-1)! - frames[0]! >= 0.7, `DATA at ${frames}`);
+    });
+    await t.step("a body over http-max-body: 413, with or without a length", async () => {
+      const file = `${dir}/big.bin`;
+      Deno.writeFileSync(file, new Uint8Array(150_000));
+      const sized = await curl(
+        "-w",
+        "%{http_code}",
+        "-o",
+        "/dev/null",
+        "--data-binary",
+        `@${file}`,
+        `${base}/echo`,
+      );
+      assert.equal(sized.out, "413");
+      const unsized = await run("nghttp", ["-v", "-d", file, `${base}/echo`]);
+      assert.match(unsized.out, /:status: 413/);
+      const small = await curl("--data-binary", "abc", `${base}/echo`);
+      assert.match(small.out, /abc/);
+    });
+  });
+});

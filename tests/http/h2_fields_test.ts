@@ -78,10 +78,41 @@ Deno.test("h2ResponseHeaders(): lower-case names, repeats as arrays, hop-by-hop 
     "Set-Cookie: b=2\r\nX-Accel-Buffering: no\r\nContent-Length: 0\r\n\r\n";
   const bytes = new Uint8Array([...source].map((c) => c.charCodeAt(0)));
   const parsed = parseResponseHead(bytes, bytes.length)!;
-  assert.deepEqual(h2ResponseHeaders(parsed, [["X-Served-By", "edge"]]), {
+  const noGzip = { auto: false, gzip: false };
+  assert.deepEqual(h2ResponseHeaders(parsed, [["X-Served-By", "edge"]], noGzip), {
     ":status": "201",
     "set-cookie": ["a=1", "b=2"],
     "content-length": "0",
     "x-served-by": "edge",
   });
+});
+
+/** The header object of `head` (an HTTP/1.1 head as text) with these gzip settings. */
+function h2Headers(head: string, auto: boolean, gzip: boolean) {
+  const bytes = new Uint8Array([...head].map((c) => c.charCodeAt(0)));
+  return h2ResponseHeaders(parseResponseHead(bytes, bytes.length)!, [], { auto, gzip });
+}
+
+Deno.test("h2ResponseHeaders(): http-auto-gzip's fields as on HTTP/1.1", () => {
+  const marked = "HTTP/1.1 200 OK\r\nuWSGI-Encoding: gzip\r\nVary: Cookie\r\n\r\n";
+  // gzipped: the router's instruction dropped, Vary extended, the encoding said
+  assert.deepEqual(h2Headers(marked, true, true), {
+    ":status": "200",
+    vary: "Cookie, Accept-Encoding",
+    "content-encoding": "gzip",
+  });
+  // a client that does not take gzip: the same Vary, no encoding
+  assert.deepEqual(h2Headers(marked, true, false), {
+    ":status": "200",
+    vary: "Cookie, Accept-Encoding",
+  });
+  // http-auto-gzip off: the backend's fields as they are
+  assert.deepEqual(h2Headers(marked, false, false), {
+    ":status": "200",
+    "uwsgi-encoding": "gzip",
+    vary: "Cookie",
+  });
+  // already encoded: Content-Encoding kept, Vary not extended
+  const encoded = "HTTP/1.1 200 OK\r\nuWSGI-Encoding: gzip\r\nContent-Encoding: br\r\n\r\n";
+  assert.deepEqual(h2Headers(encoded, true, false), { ":status": "200", "content-encoding": "br" });
 });
