@@ -27,6 +27,9 @@ const NGHTTP2_NO_ERROR = 0;
 /** HTTP/2's INTERNAL_ERROR: a stream cut off mid-response. */
 const NGHTTP2_INTERNAL_ERROR = 2;
 
+/** A response body up to this size that came whole with its head is sent at once. */
+const WHOLE_LIMIT = 16384;
+
 /** What the stream's http-timeout waits for: nothing, body bytes, the client to read. */
 const WAIT_NONE = 0;
 const WAIT_BODY = 1;
@@ -47,8 +50,11 @@ class H2Request implements ExchangeOwner, Timed {
   #exchange: Exchange | null = null;
   #status = 0;
   #sent = 0;
-  /** The response has no body (HEAD, 1xx, 204, 304): body bytes are dropped. */
-  #bodiless = false;
+  /**
+   * END_STREAM went out: with the head of a response without body (HEAD, 1xx, 204, 304), or
+   * with a small body that came whole. Nothing more is sent.
+   */
+  #endSent = false;
   /** The response body on its way to the client (buffered like HTTP/1.1's). */
   #out: OutQueue | null = null;
   #sink: H2Sink | null = null;
@@ -150,9 +156,9 @@ class H2Request implements ExchangeOwner, Timed {
   responseHead(head: ResponseHead, body: Uint8Array | null, start: number, end: number): void {
     const config = this.#ctx.config;
     const status = head.status;
-    this.#bodiless = this.#target.method === "HEAD" || status < 200 || status === 204 ||
+    this.#endSent = this.#target.method === "HEAD" || status < 200 || status === 204 ||
       status === 304;
-    const gzip = config.autoGzip && !this.#bodiless && gzipEligible(head) &&
+    const gzip = config.autoGzip && !this.#endSent && gzipEligible(head) &&
       acceptsGzip(this.#head!.acceptEncoding);
     const extra = config.addHeaders;
     const headers = h2ResponseHeaders(
@@ -161,14 +167,22 @@ class H2Request implements ExchangeOwner, Timed {
       { auto: config.autoGzip, gzip },
     );
     try {
-      this.#stream.respond(headers, { endStream: this.#bodiless });
+      this.#stream.respond(headers, { endStream: this.#endSent });
     } catch (error) {
       // node:http2 refuses what HTTP/2 cannot carry (a field twice that must be single)
       const cause = `the backend sent a head HTTP/2 cannot carry: ${(error as Error).message}`;
       return this.failed(502, cause, this.#node);
     }
     this.#status = status;
-    if (this.#bodiless) return;
+    if (this.#endSent) return;
+    const length = end - start;
+    if (!gzip && body !== null && head.contentLength === length && length <= WHOLE_LIMIT) {
+      // all here and small: it leaves with END_STREAM, in one frame and one send
+      this.#sent = length;
+      this.#endSent = true;
+      this.#stream.end(body.subarray(start, end));
+      return;
+    }
     this.#sink = new H2Sink(this.#stream);
     const out = this.#out = new OutQueue(this.#sink, this.#ctx.responseLimits, false);
     out.buffering = config.responseBuffering && !head.noBuffering && !head.eventStream && !gzip;
@@ -216,7 +230,7 @@ class H2Request implements ExchangeOwner, Timed {
       this.#wait(WAIT_CLIENT);
       return;
     }
-    if (!this.#bodiless) this.#stream.end();
+    if (!this.#endSent) this.#stream.end();
     this.#end(this.#status, undefined);
   }
 

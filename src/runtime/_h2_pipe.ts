@@ -32,15 +32,32 @@ export function http2StreamServer(handler: Http2Handler, idleMs = 0): Http2Serve
   return server;
 }
 
+/** node:http2's writes are held until this many bytes wait, or the event loop turns. */
+const BATCH_LIMIT = 65536;
+
+type Done = (error?: Error | null) => void;
+const NOOP: Done = () => {};
+
 /**
  * The pipe class, made on first use: node:stream and node:http2 are loaded only by a proxy
  * that serves HTTP/2 (together ~10 MB of RSS).
  */
 function definePipe(base: typeof Duplex) {
-  /** A StreamSocket seen as the Duplex node:http2 reads and writes. */
+  /**
+   * A StreamSocket seen as the Duplex node:http2 reads and writes. The frames it writes in
+   * one turn of the event loop (responses of several streams) leave as one write: one TLS
+   * record and one send instead of one per frame, which cost ~25% more CPU per stream.
+   */
   return class H2Pipe extends base {
     readonly #socket: StreamSocket;
-    #waiting: { rest: Uint8Array; done: (error?: Error | null) => void } | undefined;
+    #batch: Uint8Array[] = [];
+    #batchBytes = 0;
+    /** What the socket did not take, with node:stream's callback, until "drain". */
+    #waiting: { rest: Uint8Array; done: Done } | undefined;
+    /** node:stream's callback of a full batch that waits behind #waiting. */
+    #held: Done | undefined;
+    /** _final's callback, once everything is sent. */
+    #ending: Done | undefined;
     /** The peer, read by node:http2 through its session's socket. */
     readonly remoteAddress: string;
     readonly remotePort: number;
@@ -56,26 +73,60 @@ function definePipe(base: typeof Duplex) {
       this.#socket.resume();
     }
 
-    override _write(
-      chunk: Uint8Array,
-      _encoding: string,
-      done: (error?: Error | null) => void,
-    ): void {
-      const taken = this.#socket.write(chunk);
-      if (taken < 0) return done(new Error("connection closed"));
-      if (taken === chunk.length) return done();
-      // the rest goes on "drain"; node:stream queues further writes meanwhile
-      this.#waiting = { rest: chunk.subarray(taken), done };
+    override _write(chunk: Uint8Array, _encoding: string, done: Done): void {
+      if (this.#batch.length === 0 && this.#waiting === undefined) setImmediate(this.#sendBatch);
+      this.#batch.push(chunk);
+      this.#batchBytes += chunk.length;
+      // below the mark node:http2 goes on at once; above it, it waits for the socket
+      if (this.#batchBytes < BATCH_LIMIT) return done();
+      if (this.#waiting !== undefined) this.#held = done;
+      else this.#send(this.#takeBatch(), done);
     }
 
-    override _final(done: (error?: Error | null) => void): void {
-      this.#socket.end();
-      done();
+    override _final(done: Done): void {
+      this.#ending = done;
+      this.#sendBatch();
     }
 
-    override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
+    override _destroy(error: Error | null, done: Done): void {
+      this.#batch = [];
       this.#socket.terminate();
       done(error);
+    }
+
+    /** Sends what was batched, unless the socket is full (then "drain" does). */
+    readonly #sendBatch = (): void => {
+      if (this.#waiting !== undefined) return;
+      if (this.#batch.length > 0) this.#send(this.#takeBatch(), this.#held ?? NOOP);
+      this.#held = undefined;
+      const ending = this.#ending;
+      if (ending !== undefined && this.#waiting === undefined) {
+        this.#ending = undefined;
+        this.#socket.end();
+        ending();
+      }
+    };
+
+    #takeBatch(): Uint8Array {
+      const batch = this.#batch;
+      const bytes = batch.length === 1 ? batch[0]! : new Uint8Array(this.#batchBytes);
+      if (batch.length > 1) {
+        let at = 0;
+        for (const piece of batch) {
+          bytes.set(piece, at);
+          at += piece.length;
+        }
+      }
+      this.#batch = [];
+      this.#batchBytes = 0;
+      return bytes;
+    }
+
+    #send(bytes: Uint8Array, done: Done): void {
+      const taken = this.#socket.write(bytes);
+      if (taken < 0) return done(new Error("connection closed"));
+      if (taken === bytes.length) return done();
+      this.#waiting = { rest: bytes.subarray(taken), done };
     }
 
     /** Bytes from the socket (a fresh buffer per event on Bun: it may be kept). */
@@ -87,12 +138,14 @@ function definePipe(base: typeof Duplex) {
       const waiting = this.#waiting;
       if (!waiting) return;
       this.#waiting = undefined;
-      this._write(waiting.rest, "", waiting.done);
+      this.#send(waiting.rest, waiting.done);
+      this.#sendBatch();
     }
 
     gone(error?: Error): void {
-      this.#waiting?.done(error ?? new Error("connection closed"));
-      this.#waiting = undefined;
+      const closed = error ?? new Error("connection closed");
+      for (const done of [this.#waiting?.done, this.#held, this.#ending]) done?.(closed);
+      this.#waiting = this.#held = this.#ending = undefined;
       this.destroy();
     }
   };
