@@ -3,18 +3,17 @@
  * are rewritten as an HTTP/1.1 head and parsed by the same parser (same validation, same
  * vars, SERVER_PROTOCOL "HTTP/2.0"), its body buffered, and the Exchange's response written
  * back on node:http2's core stream API (its compatibility layer costs twice the time per
- * request), through the same buffering as HTTP/1.1 responses.
+ * request), through the same buffering as HTTP/1.1 responses (h2_body.ts).
  */
 import type { Http2Handler, Http2Stream, Peer } from "../runtime/types.ts";
 import type { ResponseHead } from "../uwsgi/response_head.ts";
 import { latin1, STATUS_TEXT } from "./client_head.ts";
 import { Exchange, type ExchangeOwner } from "./exchange.ts";
 import { forwardingFacts } from "./forwarding.ts";
-import { acceptsGzip, GzipStream } from "./gzip.ts";
+import { acceptsGzip } from "./gzip.ts";
 import { gzipEligible } from "./gzip_rules.ts";
 import { h2ResponseHeaders, type H2Target, http1Head } from "./h2_fields.ts";
-import { H2Sink } from "./h2_sink.ts";
-import { OutQueue } from "./out_queue.ts";
+import { H2Body, type H2BodyOwner } from "./h2_body.ts";
 import { RequestError, type RequestHead } from "./request_head.ts";
 import { emptyFacts, requestPacket, withVar } from "./request_packet.ts";
 import { parseRequestHead } from "./request_parser.ts";
@@ -41,7 +40,7 @@ export function http2Handler(ctx: ServerContext): Http2Handler {
 }
 
 /** One HTTP/2 stream, from request to response. */
-class H2Request implements ExchangeOwner, Timed {
+class H2Request implements ExchangeOwner, H2BodyOwner, Timed {
   readonly #ctx: ServerContext;
   readonly #stream: Http2Stream;
   readonly #peer: Peer;
@@ -55,13 +54,8 @@ class H2Request implements ExchangeOwner, Timed {
    * with a small body that came whole. Nothing more is sent.
    */
   #endSent = false;
-  /** The response body on its way to the client (buffered like HTTP/1.1's). */
-  #out: OutQueue | null = null;
-  #sink: H2Sink | null = null;
-  /** The compressor of a response `http-auto-gzip` gzips. */
-  #gzip: GzipStream | null = null;
-  /** The backend's response is all here; what waits in #out is the client's to take. */
-  #complete = false;
+  /** The response body on its way to the client (when it did not go with the head). */
+  #body: H2Body | null = null;
   /** WAIT_*: what the deadline (http-timeout) is for. */
   #waiting = WAIT_NONE;
   deadline = 0;
@@ -183,71 +177,40 @@ class H2Request implements ExchangeOwner, Timed {
       this.#stream.end(body.subarray(start, end));
       return;
     }
-    this.#sink = new H2Sink(this.#stream);
-    const out = this.#out = new OutQueue(this.#sink, this.#ctx.responseLimits, false);
-    out.buffering = config.responseBuffering && !head.noBuffering && !head.eventStream && !gzip;
-    if (gzip) {
-      // each piece is compressed and flushed at once; the backend waits while it is
-      const idle = () => out.open && this.#exchange?.resume();
-      this.#gzip = new GzipStream((bytes) => out.write(bytes), idle);
-    }
-    this.#stream.on("drain", () => this.#drained());
+    const buffering = config.responseBuffering && !head.noBuffering && !head.eventStream;
+    const limits = this.#ctx.responseLimits;
+    this.#body = new H2Body(this.#stream, limits, { buffering, gzip }, this);
     if (body !== null) this.responseBody(body.subarray(start, end));
   }
 
   /** Body bytes for the client; false when the backend should pause (the queue is full). */
   responseBody(bytes: Uint8Array): boolean {
-    const out = this.#out;
-    if (out === null || this.#done) return true;
+    const body = this.#body;
+    if (body === null || this.#done) return true;
     this.#sent += bytes.length;
-    const gzip = this.#gzip;
-    if (gzip !== null) {
-      gzip.write(bytes);
-      return !gzip.busy && out.open;
-    }
-    try {
-      return out.write(bytes);
-    } catch (error) {
-      const cause = `the response could not be buffered: ${(error as Error).message}`;
-      this.aborted(cause, this.#node);
-      return true;
-    }
+    return body.write(bytes);
   }
 
   /** The backend's response is complete: done once the client has taken it all. */
   responseEnd(): void {
-    const gzip = this.#gzip;
-    if (gzip !== null) {
-      // the last compressed bytes come later; #end destroys the compressor before that
-      gzip.end(() => {
-        this.#gzip = null;
-        this.responseEnd();
-      });
-      return;
-    }
-    if (this.#out !== null && this.#out.size > 0) {
-      this.#complete = true;
-      this.#wait(WAIT_CLIENT);
-      return;
-    }
-    if (!this.#endSent) this.#stream.end();
+    if (this.#body !== null) this.#body.end();
+    else this.#end(this.#status, undefined);
+  }
+
+  backendMayGo(): void {
+    this.#exchange?.resume();
+  }
+
+  clientBehind(): void {
+    this.#wait(WAIT_CLIENT);
+  }
+
+  bodySent(): void {
     this.#end(this.#status, undefined);
   }
 
-  /** The stream takes bytes again: what waits goes; the backend resumes below the mark. */
-  #drained(): void {
-    const out = this.#out;
-    if (out === null || this.#done) return;
-    this.#sink!.drained();
-    const empty = out.flush();
-    if (!this.#complete) {
-      if (out.open) this.#exchange?.resume();
-    } else if (!empty) {
-      this.#wait(WAIT_CLIENT);
-    } else {
-      this.#stream.end();
-      this.#end(this.#status, undefined);
-    }
+  bodyFailed(cause: string): void {
+    this.aborted(cause, this.#node);
   }
 
   /** Starts (again) or, with WAIT_NONE, stops the stream's http-timeout. */
@@ -317,8 +280,7 @@ class H2Request implements ExchangeOwner, Timed {
     if (this.#done) return;
     this.#done = true;
     this.#wait(WAIT_NONE);
-    this.#out?.dispose();
-    this.#gzip?.destroy();
+    this.#body?.dispose();
     this.#exchange?.abort();
     const ctx = this.#ctx;
     const { method, uri } = this.#target;

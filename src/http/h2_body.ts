@@ -1,0 +1,109 @@
+/**
+ * An HTTP/2 response body on its way to the client: buffered like HTTP/1.1's (memory, then
+ * a temp file, so the backend is read at its own pace), or held to a small mark when
+ * unbuffered or gzipped by `http-auto-gzip`, then ended with END_STREAM.
+ */
+import type { Http2Stream } from "../runtime/types.ts";
+import { GzipStream } from "./gzip.ts";
+import { H2Sink } from "./h2_sink.ts";
+import { type BufferLimits, OutQueue } from "./out_queue.ts";
+
+/** What the body tells its request. */
+export interface H2BodyOwner {
+  /** The backend may send again (it was told to pause). */
+  backendMayGo(): void;
+  /** The backend's response is all here and bytes wait for the client: (re)start its timeout. */
+  clientBehind(): void;
+  /** Every byte went to the stream, and END_STREAM. */
+  bodySent(): void;
+  /** The body could not be buffered (the temp file failed). */
+  bodyFailed(cause: string): void;
+}
+
+export class H2Body {
+  readonly #stream: Http2Stream;
+  readonly #owner: H2BodyOwner;
+  readonly #sink: H2Sink;
+  readonly #out: OutQueue;
+  #gzip: GzipStream | null = null;
+  /** The backend's response is complete: what waits in #out is the client's to take. */
+  #complete = false;
+  #disposed = false;
+
+  constructor(
+    stream: Http2Stream,
+    limits: BufferLimits,
+    options: { buffering: boolean; gzip: boolean },
+    owner: H2BodyOwner,
+  ) {
+    this.#stream = stream;
+    this.#owner = owner;
+    this.#sink = new H2Sink(stream);
+    const out = this.#out = new OutQueue(this.#sink, limits, false);
+    out.buffering = options.buffering && !options.gzip;
+    if (options.gzip) {
+      // each piece is compressed and flushed at once; the backend waits while it is
+      const idle = () => out.open && owner.backendMayGo();
+      this.#gzip = new GzipStream((bytes) => out.write(bytes), idle);
+    }
+    stream.on("drain", () => this.#drained());
+  }
+
+  /** Body bytes of the backend; false when it should pause. */
+  write(bytes: Uint8Array): boolean {
+    const out = this.#out;
+    const gzip = this.#gzip;
+    if (gzip !== null) {
+      gzip.write(bytes);
+      return !gzip.busy && out.open;
+    }
+    try {
+      return out.write(bytes);
+    } catch (error) {
+      this.#owner.bodyFailed(`the response could not be buffered: ${(error as Error).message}`);
+      return true;
+    }
+  }
+
+  /** The backend's response is complete: END_STREAM once the client has taken it all. */
+  end(): void {
+    const gzip = this.#gzip;
+    if (gzip !== null) {
+      // the last compressed bytes come later; dispose() destroys the compressor before that
+      gzip.end(() => {
+        this.#gzip = null;
+        this.end();
+      });
+      return;
+    }
+    this.#complete = true;
+    if (this.#out.size > 0) this.#owner.clientBehind();
+    else this.#finish();
+  }
+
+  /** Drops what waits and the compressor (the request ended early). */
+  dispose(): void {
+    this.#disposed = true;
+    this.#out.dispose();
+    this.#gzip?.destroy();
+  }
+
+  /** The stream takes bytes again: what waits goes; the backend resumes below the mark. */
+  #drained(): void {
+    if (this.#disposed) return;
+    this.#sink.drained();
+    const empty = this.#out.flush();
+    if (!this.#complete) {
+      if (this.#out.open) this.#owner.backendMayGo();
+    } else if (!empty) {
+      this.#owner.clientBehind();
+    } else {
+      this.#finish();
+    }
+  }
+
+  #finish(): void {
+    this.#stream.end();
+    this.#owner.bodySent();
+  }
+}
