@@ -90,7 +90,12 @@ class H2Request implements ExchangeOwner, H2BodyOwner, Timed {
   /** Buffers the body (HTTP/2 bodies may come without a length), then dispatches. */
   #readBody(head: RequestHead): void {
     const stream = this.#stream;
-    if (stream.endAfterHeaders) return this.#dispatch(null);
+    if (stream.endAfterHeaders) {
+      // after the frames read with it: a stream the client resets at once (a rapid reset
+      // flood) then never reaches a backend
+      queueMicrotask(() => this.#done || stream.destroyed || this.#dispatch(null));
+      return;
+    }
     const config = this.#ctx.config;
     const spool = new Spool(config.bodyBufferSize, Infinity, this.#ctx.openTempFile);
     this.#wait(WAIT_BODY);
