@@ -8,6 +8,9 @@ import type { Duplex } from "node:stream";
 import type { Http2Server, ServerHttp2Stream } from "node:http2";
 import type { Http2Handler, Http2Stream, Peer, StreamEvents, StreamSocket } from "./types.ts";
 
+/** Streams a client may have open at once on one connection (nginx's default). */
+export const MAX_STREAMS = 128;
+
 /** The socket of an HTTP/2 session, as the pipe below or a node:tls socket shows it. */
 interface SessionSocket {
   remoteAddress?: string;
@@ -19,7 +22,9 @@ interface SessionSocket {
  * each stream to `handler` with its raw header fields and the connection's peer.
  */
 export function http2StreamServer(handler: Http2Handler, idleMs = 0): Http2Server {
-  const server: Http2Server = process.getBuiltinModule("node:http2").createServer({});
+  // nginx's bound on streams in flight per connection (node:http2 sets none)
+  const settings = { maxConcurrentStreams: MAX_STREAMS };
+  const server: Http2Server = process.getBuiltinModule("node:http2").createServer({ settings });
   // idle connections go, as HTTP/1.1 ones do after http-keepalive: GOAWAY, streams finish
   if (idleMs > 0) {
     server.on("session", (session) => session.setTimeout(idleMs, () => session.close()));
