@@ -37,8 +37,12 @@ export function http2StreamServer(handler: Http2Handler, idleMs = 0): Http2Serve
   return server;
 }
 
-/** node:http2's writes are held until this many bytes wait, or the event loop turns. */
+/** node:http2's small writes are held until this many bytes wait, or the event loop turns. */
 const BATCH_LIMIT = 65536;
+/** A write at least this big goes as it is: copying it would cost more than a send. */
+const BIG = 16384;
+/** Where a batch is put together (the runtime's sockets copy what they take). */
+const SCRATCH = new Uint8Array(BATCH_LIMIT + BIG);
 
 type Done = (error?: Error | null) => void;
 const NOOP: Done = () => {};
@@ -79,7 +83,13 @@ function definePipe(base: typeof Duplex) {
     }
 
     override _write(chunk: Uint8Array, _encoding: string, done: Done): void {
-      if (this.#batch.length === 0 && this.#waiting === undefined) setImmediate(this.#sendBatch);
+      if (this.#waiting === undefined && chunk.length >= BIG) {
+        // what was batched goes first, then the big one without a copy
+        if (this.#batch.length > 0) this.#send(this.#takeBatch(), NOOP);
+        if (this.#waiting === undefined) return this.#send(chunk, done);
+      } else if (this.#batch.length === 0 && this.#waiting === undefined) {
+        setImmediate(this.#sendBatch);
+      }
       this.#batch.push(chunk);
       this.#batchBytes += chunk.length;
       // below the mark node:http2 goes on at once; above it, it waits for the socket
@@ -112,18 +122,19 @@ function definePipe(base: typeof Duplex) {
       }
     };
 
+    /** The batch as one piece: SCRATCH when it fits (then only until the next batch). */
     #takeBatch(): Uint8Array {
       const batch = this.#batch;
-      const bytes = batch.length === 1 ? batch[0]! : new Uint8Array(this.#batchBytes);
-      if (batch.length > 1) {
-        let at = 0;
-        for (const piece of batch) {
-          bytes.set(piece, at);
-          at += piece.length;
-        }
-      }
+      const size = this.#batchBytes;
       this.#batch = [];
       this.#batchBytes = 0;
+      if (batch.length === 1) return batch[0]!;
+      const bytes = size <= SCRATCH.length ? SCRATCH.subarray(0, size) : new Uint8Array(size);
+      let at = 0;
+      for (const piece of batch) {
+        bytes.set(piece, at);
+        at += piece.length;
+      }
       return bytes;
     }
 
@@ -131,7 +142,8 @@ function definePipe(base: typeof Duplex) {
       const taken = this.#socket.write(bytes);
       if (taken < 0) return done(new Error("connection closed"));
       if (taken === bytes.length) return done();
-      this.#waiting = { rest: bytes.subarray(taken), done };
+      const rest = bytes.subarray(taken);
+      this.#waiting = { rest: bytes.buffer === SCRATCH.buffer ? rest.slice() : rest, done };
     }
 
     /** Bytes from the socket (a fresh buffer per event on Bun: it may be kept). */

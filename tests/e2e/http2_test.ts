@@ -134,6 +134,28 @@ Deno.test("e2e: HTTP/2 requests reach the app as HTTP/1.1 ones do", async (t) =>
       assert.match(out.out, /requests: 400 total, 400 started, 400 done, 400 succeeded/);
       assert.match(out.out, /status codes: 400 2xx/);
     });
+    await t.step("bodies of streams in flight together come back whole and apart", async () => {
+      // one connection, 12 uploads at once (some read slowly): the frames of all the streams
+      // share the connection's writes, and none may leak into another or be cut
+      const args: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        const body = new Uint8Array(50_000 + i * 23_456);
+        for (let at = 0; at < body.length; at += 65536) {
+          crypto.getRandomValues(body.subarray(at, at + 65536));
+        }
+        Deno.writeFileSync(`${dir.path}/in${i}`, body);
+        if (i > 0) args.push("--next");
+        args.push("-sk", "--http2", "--data-binary", `@${dir.path}/in${i}`);
+        if (i % 3 === 0) args.push("--limit-rate", "2M");
+        args.push("-o", `${dir.path}/out${i}`, `${base}/echo`);
+      }
+      const out = await run("curl", ["--parallel", "--parallel-max", "12", ...args]);
+      assert.equal(out.code, 0, out.err);
+      for (let i = 0; i < 12; i++) {
+        const sent = Deno.readFileSync(`${dir.path}/in${i}`);
+        assert.deepEqual(Deno.readFileSync(`${dir.path}/out${i}`), sent, `upload ${i}`);
+      }
+    });
     await t.step("a client that gives up on its streams leaves the edge serving", async () => {
       const gaveUp = await curl("-m", "0.3", `${base}/sleep/1000`);
       assert.equal(gaveUp.code, 28); // curl's timeout
