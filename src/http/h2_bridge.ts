@@ -87,16 +87,27 @@ class H2Request implements ExchangeOwner, H2BodyOwner, Timed {
     this.#readBody(head);
   }
 
-  /** Buffers the body (HTTP/2 bodies may come without a length), then dispatches. */
+  /**
+   * Buffers the body (HTTP/2 bodies may come without a length), then dispatches; with
+   * http-request-buffering off, a body of known length goes to the backend as it comes.
+   */
   #readBody(head: RequestHead): void {
     const stream = this.#stream;
-    if (stream.endAfterHeaders) {
+    const config = this.#ctx.config;
+    const streamed = !config.requestBuffering && head.contentLength >= 0;
+    if (stream.endAfterHeaders || streamed) {
+      if (!stream.endAfterHeaders && config.maxBody > 0 && head.contentLength > config.maxBody) {
+        return this.failed(413, "a body over http-max-body", "-");
+      }
       // after the frames read with it: a stream the client resets at once (a rapid reset
       // flood) then never reaches a backend
-      queueMicrotask(() => this.#done || stream.destroyed || this.#dispatch(null));
+      queueMicrotask(() => {
+        if (this.#done || stream.destroyed) return;
+        this.#dispatch(null, !stream.endAfterHeaders);
+        if (!stream.endAfterHeaders && !this.#done) this.#streamBody(head.contentLength);
+      });
       return;
     }
-    const config = this.#ctx.config;
     const spool = new Spool(config.bodyBufferSize, Infinity, this.#ctx.openTempFile);
     this.#wait(WAIT_BODY);
     stream.on("data", (piece) => {
@@ -117,11 +128,28 @@ class H2Request implements ExchangeOwner, H2BodyOwner, Timed {
         this.failed(400, "a body shorter or longer than its Content-Length", "-");
         return;
       }
-      this.#dispatch(spool);
+      this.#dispatch(spool, false);
     });
   }
 
-  #dispatch(body: Spool | null): void {
+  /** Body bytes go to the backend as they come; the client waits while it is behind. */
+  #streamBody(length: number): void {
+    const stream = this.#stream;
+    let received = 0;
+    stream.on("data", (piece) => {
+      if (this.#done) return;
+      received += piece.length;
+      if (received > length) return this.failed(400, "a body longer than its Content-Length", "-");
+      if (!this.#exchange!.send(piece)) stream.pause();
+    });
+    stream.on("end", () => {
+      if (this.#done) return;
+      if (received < length) return this.failed(400, "a body shorter than its Content-Length", "-");
+      this.#exchange!.endBody();
+    });
+  }
+
+  #dispatch(body: Spool | null, streaming: boolean): void {
     const ctx = this.#ctx;
     const head = this.#head!;
     const address = this.#peer.address;
@@ -146,7 +174,7 @@ class H2Request implements ExchangeOwner, H2BodyOwner, Timed {
       client: address,
       packet,
       body,
-      streaming: false,
+      streaming,
       upgrade: false,
     });
     this.#exchange.start();
@@ -258,7 +286,7 @@ class H2Request implements ExchangeOwner, H2BodyOwner, Timed {
       stream.respond(headers);
       stream.end(latin1(`${status} ${STATUS_TEXT[status] ?? "Error"}\n`));
       // the rest of the body is not wanted: the client is told once the answer is out
-      if (this.#waiting === WAIT_BODY) {
+      if (!stream.endAfterHeaders && !stream.readableEnded) {
         stream.on("finish", () => stream.close(NGHTTP2_NO_ERROR));
       }
     } catch {
@@ -274,7 +302,10 @@ class H2Request implements ExchangeOwner, H2BodyOwner, Timed {
     this.#end(this.#status || 502, cause, node);
   }
 
-  requestDrained(): void {}
+  /** The backend took what was streamed: the client may send more. */
+  requestDrained(): void {
+    this.#stream.resume();
+  }
 
   /** The backend node's name for the log ("-" before one was chosen). */
   get #node(): string {

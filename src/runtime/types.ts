@@ -105,6 +105,8 @@ export interface AcceptHandlers {
 export interface Http2Stream {
   /** The request has no body (END_STREAM came with its headers). */
   readonly endAfterHeaders: boolean;
+  /** The whole request body was read (its END_STREAM came and was taken). */
+  readonly readableEnded: boolean;
   readonly headersSent: boolean;
   /** The stream is gone (closed, reset, or its session destroyed). */
   readonly destroyed: boolean;
@@ -115,6 +117,9 @@ export interface Http2Stream {
   end(bytes?: Uint8Array): void;
   /** Resets the stream with an HTTP/2 error code. */
   close(code?: number): void;
+  /** Stops `data` events (and so the client's flow-control window) until `resume()`. */
+  pause(): void;
+  resume(): void;
   on(event: "data", listener: (bytes: Uint8Array) => void): void;
   on(event: "error", listener: (error: Error) => void): void;
   /** "finish": every response byte was handed to the session. */
