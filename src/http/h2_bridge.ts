@@ -3,17 +3,15 @@
  * are rewritten as an HTTP/1.1 head and parsed by the same parser (same validation, same
  * vars, SERVER_PROTOCOL "HTTP/2.0"), its body buffered, and the Exchange's response written
  * back on node:http2's core stream API (its compatibility layer costs twice the time per
- * request), through the same buffering as HTTP/1.1 responses (h2_body.ts).
+ * request), through the same buffering as HTTP/1.1 responses (h2_response.ts).
  */
 import type { Http2Handler, Http2Stream, Peer } from "../runtime/types.ts";
 import type { ResponseHead } from "../uwsgi/response_head.ts";
 import { latin1, STATUS_TEXT } from "./client_head.ts";
 import { Exchange, type ExchangeOwner } from "./exchange.ts";
 import { forwardingFacts } from "./forwarding.ts";
-import { acceptsGzip } from "./gzip.ts";
-import { gzipEligible } from "./gzip_rules.ts";
-import { h2ResponseHeaders, type H2Target, http1Head } from "./h2_fields.ts";
-import { H2Body, type H2BodyOwner } from "./h2_body.ts";
+import { type H2Target, http1Head } from "./h2_fields.ts";
+import { type H2Body, type H2BodyOwner, startResponse } from "./h2_response.ts";
 import { RequestError, type RequestHead } from "./request_head.ts";
 import { emptyFacts, requestPacket, withVar } from "./request_packet.ts";
 import { parseRequestHead } from "./request_parser.ts";
@@ -25,9 +23,6 @@ import { Spool } from "./spool.ts";
 const NGHTTP2_NO_ERROR = 0;
 /** HTTP/2's INTERNAL_ERROR: a stream cut off mid-response. */
 const NGHTTP2_INTERNAL_ERROR = 2;
-
-/** A response body up to this size that came whole with its head is sent at once. */
-const WHOLE_LIMIT = 16384;
 
 /** What the stream's http-timeout waits for: nothing, body bytes, the client to read. */
 const WAIT_NONE = 0;
@@ -49,11 +44,6 @@ class H2Request implements ExchangeOwner, H2BodyOwner, Timed {
   #exchange: Exchange | null = null;
   #status = 0;
   #sent = 0;
-  /**
-   * END_STREAM went out: with the head of a response without body (HEAD, 1xx, 204, 304), or
-   * with a small body that came whole. Nothing more is sent.
-   */
-  #endSent = false;
   /** The response body on its way to the client (when it did not go with the head). */
   #body: H2Body | null = null;
   /** WAIT_*: what the deadline (http-timeout) is for. */
@@ -181,39 +171,23 @@ class H2Request implements ExchangeOwner, H2BodyOwner, Timed {
   }
 
   responseHead(head: ResponseHead, body: Uint8Array | null, start: number, end: number): void {
-    const config = this.#ctx.config;
-    const status = head.status;
-    this.#endSent = this.#target.method === "HEAD" || status < 200 || status === 204 ||
-      status === 304;
-    const gzip = config.autoGzip && !this.#endSent && gzipEligible(head) &&
-      acceptsGzip(this.#head!.acceptEncoding);
-    const extra = config.addHeaders;
-    const headers = h2ResponseHeaders(
-      head,
-      this.#requestId === undefined ? extra : [...extra, ["X-Request-Id", this.#requestId]],
-      { auto: config.autoGzip, gzip },
-    );
+    const first = body === null ? null : body.subarray(start, end);
+    const asked = {
+      method: this.#target.method,
+      acceptEncoding: this.#head!.acceptEncoding,
+      requestId: this.#requestId,
+    };
     try {
-      this.#stream.respond(headers, { endStream: this.#endSent });
+      const response = startResponse(this.#ctx, this.#stream, asked, head, first, this);
+      this.#body = response.body;
+      this.#sent = response.sent;
     } catch (error) {
       // node:http2 refuses what HTTP/2 cannot carry (a field twice that must be single)
       const cause = `the backend sent a head HTTP/2 cannot carry: ${(error as Error).message}`;
       return this.failed(502, cause, this.#node);
     }
-    this.#status = status;
-    if (this.#endSent) return;
-    const length = end - start;
-    if (!gzip && body !== null && head.contentLength === length && length <= WHOLE_LIMIT) {
-      // all here and small: it leaves with END_STREAM, in one frame and one send
-      this.#sent = length;
-      this.#endSent = true;
-      this.#stream.end(body.subarray(start, end));
-      return;
-    }
-    const buffering = config.responseBuffering && !head.noBuffering && !head.eventStream;
-    const limits = this.#ctx.responseLimits;
-    this.#body = new H2Body(this.#stream, limits, { buffering, gzip }, this);
-    if (body !== null) this.responseBody(body.subarray(start, end));
+    this.#status = head.status;
+    if (first !== null) this.responseBody(first);
   }
 
   /** Body bytes for the client; false when the backend should pause (the queue is full). */

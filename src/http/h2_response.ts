@@ -1,12 +1,63 @@
 /**
- * An HTTP/2 response body on its way to the client: buffered like HTTP/1.1's (memory, then
- * a temp file, so the backend is read at its own pace), or held to a small mark when
- * unbuffered or gzipped by `http-auto-gzip`, then ended with END_STREAM.
+ * An HTTP/2 response: the fields of the backend's head (gzip decided as for HTTP/1.1), then
+ * the body, buffered like HTTP/1.1's (memory, then a temp file, so the backend is read at
+ * its own pace) or held to a small mark when unbuffered or gzipped, and END_STREAM.
  */
 import type { Http2Stream } from "../runtime/types.ts";
-import { GzipStream } from "./gzip.ts";
+import type { ResponseHead } from "../uwsgi/response_head.ts";
+import { acceptsGzip, GzipStream } from "./gzip.ts";
+import { gzipEligible } from "./gzip_rules.ts";
+import { h2ResponseHeaders } from "./h2_fields.ts";
 import { H2Sink } from "./h2_sink.ts";
 import { type BufferLimits, OutQueue } from "./out_queue.ts";
+import type { ServerContext } from "./server_context.ts";
+
+/** A response body up to this size that came whole with its head is sent at once. */
+const WHOLE_LIMIT = 16384;
+
+/** The request's side of a response. */
+export interface H2Asked {
+  method: string;
+  acceptEncoding: string | undefined;
+  requestId: string | undefined;
+}
+
+/**
+ * Sends the client's head for the backend's `head`; `first` holds the body bytes that came
+ * with it. Resolves to the body to write them and the rest to, or to null and the bytes sent
+ * when END_STREAM went already (no body: HEAD, 1xx, 204, 304; or a small body that came
+ * whole, sent with the head in one send). Throws what node:http2 refuses (a head HTTP/2
+ * cannot carry).
+ */
+export function startResponse(
+  ctx: ServerContext,
+  stream: Http2Stream,
+  asked: H2Asked,
+  head: ResponseHead,
+  first: Uint8Array | null,
+  owner: H2BodyOwner,
+): { body: H2Body | null; sent: number } {
+  const config = ctx.config;
+  const status = head.status;
+  const bodiless = asked.method === "HEAD" || status < 200 || status === 204 || status === 304;
+  const gzip = config.autoGzip && !bodiless && gzipEligible(head) &&
+    acceptsGzip(asked.acceptEncoding);
+  const extra = config.addHeaders;
+  const headers = h2ResponseHeaders(
+    head,
+    asked.requestId === undefined ? extra : [...extra, ["X-Request-Id", asked.requestId]],
+    { auto: config.autoGzip, gzip },
+  );
+  stream.respond(headers, { endStream: bodiless });
+  if (bodiless) return { body: null, sent: 0 };
+  const size = first?.length ?? 0;
+  if (!gzip && first !== null && head.contentLength === size && size <= WHOLE_LIMIT) {
+    stream.end(first);
+    return { body: null, sent: size };
+  }
+  const buffering = config.responseBuffering && !head.noBuffering && !head.eventStream;
+  return { body: new H2Body(stream, ctx.responseLimits, { buffering, gzip }, owner), sent: 0 };
+}
 
 /** What the body tells its request. */
 export interface H2BodyOwner {
