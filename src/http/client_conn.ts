@@ -284,6 +284,9 @@ export class ClientConnection implements StreamEvents, RequestHost, Timed {
     if (this.#state >= CLOSING) return;
     this.#state = CLOSING;
     this.input.clear();
+    // what the client still sends is read and dropped until the linger timer: unread bytes
+    // at close() would make the kernel reset the connection under the last response
+    this.resumeRead();
     if (this.out.size > 0) {
       // the rest is written by drain(); the linger timer bounds it
       this.setTimer(T_LINGER, this.ctx.exchanges.timeoutMs);

@@ -211,7 +211,10 @@ export class ClientRequest implements ExchangeOwner, RelayOwner, BodySink {
     }
     const out = this.#host.out;
     const id = this.#log.requestId;
-    this.#relay = new ResponseRelay(this.#ctx, out, this.head, this.#keepAlive, this, id);
+    // an answer before the whole (streamed) body: the rest of it would be read as the next
+    // request, so this connection ends with the response
+    const keepAlive = this.#keepAlive && !this.bodyPending;
+    this.#relay = new ResponseRelay(this.#ctx, out, this.head, keepAlive, this, id);
     try {
       this.#relay.start(head, body, start, end);
     } catch (error) {

@@ -200,8 +200,9 @@ class H2Request implements ExchangeOwner, H2BodyOwner, Timed {
 
   /** The backend's response is complete: done once the client has taken it all. */
   responseEnd(): void {
-    if (this.#body !== null) this.#body.end();
-    else this.#end(this.#status, undefined);
+    if (this.#body !== null) return this.#body.end();
+    this.#stopUpload();
+    this.#end(this.#status, undefined);
   }
 
   backendMayGo(): void {
@@ -213,7 +214,19 @@ class H2Request implements ExchangeOwner, H2BodyOwner, Timed {
   }
 
   bodySent(): void {
+    this.#stopUpload();
     this.#end(this.#status, undefined);
+  }
+
+  /**
+   * The rest of the request body is not wanted (the answer came before it): the client is
+   * told with RST_STREAM(NO_ERROR) once the answer is out, as nginx does.
+   */
+  #stopUpload(): void {
+    const stream = this.#stream;
+    if (stream.endAfterHeaders || stream.readableEnded || stream.destroyed) return;
+    if (stream.writableFinished) stream.close(NGHTTP2_NO_ERROR);
+    else stream.on("finish", () => stream.close(NGHTTP2_NO_ERROR));
   }
 
   bodyFailed(cause: string): void {
@@ -259,10 +272,7 @@ class H2Request implements ExchangeOwner, H2BodyOwner, Timed {
     try {
       stream.respond(headers);
       stream.end(latin1(`${status} ${STATUS_TEXT[status] ?? "Error"}\n`));
-      // the rest of the body is not wanted: the client is told once the answer is out
-      if (!stream.endAfterHeaders && !stream.readableEnded) {
-        stream.on("finish", () => stream.close(NGHTTP2_NO_ERROR));
-      }
+      this.#stopUpload();
     } catch {
       // the client reset the stream and its close event is still to come
       return this.#end(499, undefined, node);

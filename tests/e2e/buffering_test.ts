@@ -220,3 +220,50 @@ Deno.test("e2e: with request buffering off, bodies stream to the worker whole", 
     }
   });
 });
+
+Deno.test("e2e: with request buffering off, the rest of a body answered early is never a request", async () => {
+  await withEdge(["--http-request-buffering=false"], async (port) => {
+    // "/" answers without reading the body; its end, sent after the answer, looks like a request
+    const inner = "GET /env HTTP/1.1\r\nHost: smuggled\r\n\r\n";
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    try {
+      await writeAll(
+        conn,
+        encoder.encode(
+          `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${1000 + inner.length}\r\n\r\n` +
+            "x".repeat(1000),
+        ),
+      );
+      const buf = new Uint8Array(65536);
+      let first = "";
+      while (!first.endsWith("Hello World\n")) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        first += new TextDecoder().decode(buf.subarray(0, n));
+      }
+      assert.match(first, /^HTTP\/1\.1 200 OK\r\n/);
+      await writeAll(conn, encoder.encode(inner)).catch(() => {});
+      // whatever comes within 2 s (a kept-alive connection would not end)
+      let rest = "";
+      const timer = setTimeout(() => conn.close(), 2000);
+      try {
+        for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
+          rest += new TextDecoder().decode(buf.subarray(0, n));
+        }
+      } catch {
+        // closed by the timer, or reset
+      }
+      clearTimeout(timer);
+      assert.doesNotMatch(rest, /smuggled/, "the body's end was answered as a request");
+      assert.doesNotMatch(rest, /HTTP\/1\.1/);
+      // the connection cannot go on: the body's end would be read as the next request
+      assert.match(first, /\r\nConnection: close\r\n/);
+    } finally {
+      try {
+        conn.close();
+      } catch {
+        // closed by the timer
+      }
+    }
+  });
+});
