@@ -49,6 +49,8 @@ export class DenoSocket implements StreamSocket {
   #writeEnded = false;
   #ending = false;
   #finishing = false;
+  /** A write failed while the peer's bytes may still be unread: writes are refused. */
+  #writeFailed = false;
   #closed = false;
   /**
    * The read buffer: reused while reads are small (the owner gets a copy); a big read hands
@@ -72,7 +74,7 @@ export class DenoSocket implements StreamSocket {
   }
 
   write(bytes: Uint8Array, offset = 0, length = bytes.length - offset): number {
-    if (this.#closed || this.#ending || this.#finishing) return -1;
+    if (this.#closed || this.#ending || this.#finishing || this.#writeFailed) return -1;
     if (offset !== 0 || length !== bytes.length) bytes = bytes.subarray(offset, offset + length);
     if (this.#queued >= HIGH_WATER) {
       this.#wantDrain = true;
@@ -182,7 +184,13 @@ export class DenoSocket implements StreamSocket {
         }
       }
     } catch (error) {
-      this.#close(this.#closed ? undefined : error as Error);
+      if (this.#closed) return;
+      if (this.#readEnded || this.#finishing) return this.#close(error as Error);
+      // the peer stopped taking bytes (an app that answered before reading the whole request
+      // closes): what it sent first is still to be read, and the read side tells the end
+      this.#writeFailed = true;
+      this.#queue.length = 0;
+      this.#queued = 0;
       return;
     } finally {
       this.#writing = false;

@@ -463,6 +463,18 @@ Deno.test("e2e: HTTP/2 with request buffering off: bodies of known length stream
           assert.deepEqual(Deno.readFileSync(`${dir}/down.bin`), body, `${size} bytes`);
         }
       });
+      await t.step(
+        "an app that answers before the body ends: the answer, the upload taken",
+        async () => {
+          // "/" reads no body; the edge takes the rest (and drops it) so the upload can end
+          Deno.writeFileSync(`${dir}/up.bin`, new Uint8Array(4_000_000));
+          const upload = ["20", "nghttp", "-v", "-d", `${dir}/up.bin`, `${base}/`];
+          const out = await run("timeout", upload);
+          assert.equal(out.code, 0, `nghttp exit ${out.code} (124: the upload never ended)`);
+          assert.match(out.out, /:status: 200/);
+          assert.match(out.out, /Hello World/);
+        },
+      );
       await t.step("over http-max-body: 413 at once, the rest of the upload stopped", async () => {
         Deno.writeFileSync(`${dir}/big.bin`, new Uint8Array(6_000_000));
         // nghttp: curl 7.88 reports no status when the stream is closed under its upload
