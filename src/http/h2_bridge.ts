@@ -84,17 +84,17 @@ class H2Request implements ExchangeOwner, H2BodyOwner, Timed {
   #readBody(head: RequestHead): void {
     const stream = this.#stream;
     const config = this.#ctx.config;
-    const streamed = !config.requestBuffering && head.contentLength >= 0;
-    if (stream.endAfterHeaders || streamed) {
-      if (!stream.endAfterHeaders && config.maxBody > 0 && head.contentLength > config.maxBody) {
+    const bodiless = stream.endAfterHeaders;
+    if (bodiless || (!config.requestBuffering && head.contentLength >= 0)) {
+      if (!bodiless && config.maxBody > 0 && head.contentLength > config.maxBody) {
         return this.failed(413, "a body over http-max-body", "-");
       }
       // after the frames read with it: a stream the client resets at once (a rapid reset
       // flood) then never reaches a backend
       queueMicrotask(() => {
         if (this.#done || stream.destroyed) return;
-        this.#dispatch(null, !stream.endAfterHeaders);
-        if (!stream.endAfterHeaders && !this.#done) this.#streamBody(head.contentLength);
+        this.#dispatch(null, !bodiless);
+        if (!bodiless && !this.#done) this.#streamBody(head.contentLength);
       });
       return;
     }
@@ -216,19 +216,6 @@ class H2Request implements ExchangeOwner, H2BodyOwner, Timed {
     this.#end(this.#status, undefined);
   }
 
-  /**
-   * The rest of the request body is not wanted (an error answer came before it): the client
-   * is told with RST_STREAM(NO_ERROR) once the answer is out. Not after a whole answer of
-   * the app's to a streamed body: curl 7.88 spins at 100% CPU then; the rest is taken and
-   * dropped instead.
-   */
-  #stopUpload(): void {
-    const stream = this.#stream;
-    if (stream.endAfterHeaders || stream.readableEnded || stream.destroyed) return;
-    if (stream.writableFinished) stream.close(NGHTTP2_NO_ERROR);
-    else stream.on("finish", () => stream.close(NGHTTP2_NO_ERROR));
-  }
-
   bodyFailed(cause: string): void {
     this.aborted(cause, this.#node);
   }
@@ -272,7 +259,11 @@ class H2Request implements ExchangeOwner, H2BodyOwner, Timed {
     try {
       stream.respond(headers);
       stream.end(latin1(`${status} ${STATUS_TEXT[status] ?? "Error"}\n`));
-      this.#stopUpload();
+      // the rest of the body is not wanted: the client is told once the answer is out (not
+      // after an app's whole answer to a streamed body, #end: curl 7.88 spins on it)
+      if (!stream.endAfterHeaders && !stream.readableEnded) {
+        stream.on("finish", () => stream.close(NGHTTP2_NO_ERROR));
+      }
     } catch {
       // the client reset the stream and its close event is still to come
       return this.#end(499, undefined, node);

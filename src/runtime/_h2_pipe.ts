@@ -9,7 +9,7 @@ import type { Http2Server, ServerHttp2Stream } from "node:http2";
 import type { Http2Handler, Http2Stream, Peer, StreamEvents, StreamSocket } from "./types.ts";
 
 /** Streams a client may have open at once on one connection (nginx's default). */
-export const MAX_STREAMS = 128;
+const MAX_STREAMS = 128;
 
 /** The socket of an HTTP/2 session, as the pipe below or a node:tls socket shows it. */
 interface SessionSocket {
@@ -22,7 +22,7 @@ interface SessionSocket {
  * each stream to `handler` with its raw header fields and the connection's peer.
  */
 export function http2StreamServer(handler: Http2Handler, idleMs = 0): Http2Server {
-  // nginx's bound on streams in flight per connection (node:http2 sets none)
+  // node:http2 sets no bound
   const settings = { maxConcurrentStreams: MAX_STREAMS };
   const server: Http2Server = process.getBuiltinModule("node:http2").createServer({ settings });
   // idle connections go, as HTTP/1.1 ones do after http-keepalive: GOAWAY, streams finish

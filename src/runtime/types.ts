@@ -107,8 +107,6 @@ export interface Http2Stream {
   readonly endAfterHeaders: boolean;
   /** The whole request body was read (its END_STREAM came and was taken). */
   readonly readableEnded: boolean;
-  /** Every response byte was handed to the session ("finish" was emitted). */
-  readonly writableFinished: boolean;
   readonly headersSent: boolean;
   /** The stream is gone (closed, reset, or its session destroyed). */
   readonly destroyed: boolean;
