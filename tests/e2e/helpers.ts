@@ -347,17 +347,18 @@ export async function exchangeRaw(
   else if (
     headers.some(([n, v]) => n.toLowerCase() === "transfer-encoding" && /chunked/i.test(v))
   ) {
-    const out: number[] = [];
+    const pieces: Uint8Array[] = [];
     let i = 0;
     while (i < body.length) {
       let lineEnd = i;
       while (body[lineEnd] !== 13) lineEnd++;
       const size = parseInt(new TextDecoder().decode(body.subarray(i, lineEnd)), 16);
       if (size === 0) break;
-      out.push(...body.subarray(lineEnd + 2, lineEnd + 2 + size));
+      pieces.push(body.subarray(lineEnd + 2, lineEnd + 2 + size));
       i = lineEnd + 2 + size + 2;
     }
-    body = new Uint8Array(out);
+    body = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+    pieces.reduce((at, p) => (body.set(p, at), at + p.length), 0);
   }
   return { status, headers, body };
 }
