@@ -115,7 +115,9 @@ export function clientHead(backend: ResponseHead, client: ClientSide): ClientRes
   const src = backend.bytes;
   const eligible = client.autoGzip && gzipEligible(backend);
   const framing = framingOf(backend, client);
-  const gzip = eligible && client.acceptsGzip && (framing === "chunk" || framing === "close");
+  // an eligible response to HEAD says Content-Encoding as its GET would (RFC 9110 §9.3.2)
+  const encoded = eligible && client.acceptsGzip;
+  const gzip = encoded && framing !== "none";
   for (let i = 0; i < backend.count; i++) {
     const role = RESPONSE_ROLES[i]!;
     if ((role & (ROLE_HOP | ROLE_ACCEL)) !== 0) continue;
@@ -135,7 +137,7 @@ export function clientHead(backend: ResponseHead, client: ClientSide): ClientRes
   if (client.autoGzip) {
     const vary = gzipVary(backend, eligible);
     if (vary !== undefined) ascii(`Vary: ${vary}\r\n`);
-    if (gzip) ascii("Content-Encoding: gzip\r\n");
+    if (encoded) ascii("Content-Encoding: gzip\r\n");
   }
   if (!backend.hasDate) bytes(client.date, 0, client.date.length);
   bytes(client.addHeaders, 0, client.addHeaders.length);

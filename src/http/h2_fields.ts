@@ -79,7 +79,7 @@ export function http1Head(fields: string[], target: H2Target): Uint8Array {
 export interface H2Gzip {
   /** `http-auto-gzip` is on: uWSGI-Encoding is dropped and Vary rewritten. */
   auto: boolean;
-  /** The edge gzips this body (Content-Encoding: gzip is added). */
+  /** The edge gzips this body, or would (HEAD): Content-Encoding: gzip is added. */
   gzip: boolean;
 }
 

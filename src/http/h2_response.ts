@@ -40,13 +40,14 @@ export function startResponse(
   const config = ctx.config;
   const status = head.status;
   const bodiless = asked.method === "HEAD" || status < 200 || status === 204 || status === 304;
-  const gzip = config.autoGzip && !bodiless && gzipEligible(head) &&
-    acceptsGzip(asked.acceptEncoding);
+  // HEAD gets the fields its GET would have, Content-Encoding too, and no body
+  const encoded = config.autoGzip && gzipEligible(head) && acceptsGzip(asked.acceptEncoding);
+  const gzip = encoded && !bodiless;
   const extra = config.addHeaders;
   const headers = h2ResponseHeaders(
     head,
     asked.requestId === undefined ? extra : [...extra, ["X-Request-Id", asked.requestId]],
-    { auto: config.autoGzip, gzip },
+    { auto: config.autoGzip, gzip: encoded },
   );
   stream.respond(headers, { endStream: bodiless });
   if (bodiless) return { body: null, sent: 0 };

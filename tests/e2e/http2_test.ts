@@ -298,6 +298,13 @@ Deno.test("e2e: HTTP/2 gets http-auto-gzip as HTTP/1.1 does, and 413 above http-
       assert.doesNotMatch(head!, /uwsgi-encoding/i);
       assert.equal(body, text.slice(0, 5000));
     });
+    await t.step("HEAD gets the fields its GET would get, and no body", async () => {
+      const { out } = await curl("-sI", "-H", "accept-encoding: gzip", `${base}/gzip/5000`);
+      assert.match(out, /^HTTP\/2 200/);
+      assert.match(out, /\r\ncontent-encoding: gzip\r\n/);
+      assert.match(out, /\r\nvary: Accept-Encoding\r\n/);
+      assert.ok(out.endsWith("\r\n\r\n"), out);
+    });
     await t.step("as it is for a client that does not (Vary still set)", async () => {
       const { out } = await curl("-i", `${base}/gzip/100`);
       const [head, body] = out.split("\r\n\r\n");

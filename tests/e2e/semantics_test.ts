@@ -27,6 +27,15 @@ Deno.test("e2e: http-auto-gzip gzips marked responses for clients that accept gz
       assert.equal(body.length, 5000);
       assert.ok(body.startsWith("the quick brown fox"));
     });
+    await t.step("HEAD gets the fields its GET would get, and no body", async () => {
+      const { out } = await curl(["-sI", "-H", "Accept-Encoding: gzip", `${base}/gzip/5000`]);
+      assert.match(out, /\r\nContent-Encoding: gzip\r\n/);
+      assert.match(out, /\r\nVary: Accept-Encoding\r\n/);
+      assert.doesNotMatch(out, /uWSGI-Encoding/i);
+      assert.ok(out.endsWith("\r\n\r\n"), out);
+      const plain = await curl(["-sI", `${base}/gzip/5000`]);
+      assert.doesNotMatch(plain.out, /Content-Encoding/);
+    });
     await t.step("no gzip for a client that does not accept it (Vary still set)", async () => {
       const { out } = await curl(["-i", `${base}/gzip/100`]);
       assert.doesNotMatch(out, /Content-Encoding/);
