@@ -20,10 +20,17 @@ function identity(runtime: Runtime, pid: number): string | undefined {
   }
 }
 
-/** Creates this edge's directory in `parent` (default: the system's temp dir). */
+/**
+ * Creates this edge's directory in `parent` (default: the system's temp dir), and removes
+ * the ones of edges known to be dead. When /proc cannot be read (`deno run` without -A),
+ * nobody's liveness is known: nothing is removed, and the empty owner note this edge leaves
+ * makes others leave its directory alone too.
+ */
 export function createRuntimeDir(runtime: Runtime, logger: Logger, parent?: string): string {
   const dir = runtime.makeTempDir(PREFIX, parent);
-  runtime.writeTextFile(`${dir}/${OWNER_FILE}`, identity(runtime, runtime.pid()) ?? "");
+  const self = identity(runtime, runtime.pid());
+  runtime.writeTextFile(`${dir}/${OWNER_FILE}`, self ?? "");
+  if (self === undefined) return dir;
   const root = dir.slice(0, dir.lastIndexOf("/"));
   for (const name of runtime.listDir(root)) {
     const other = `${root}/${name}`;
@@ -35,7 +42,8 @@ export function createRuntimeDir(runtime: Runtime, logger: Logger, parent?: stri
       continue; // not an edge's directory (or another user's)
     }
     const pid = Number(owner.split(" ")[0]);
-    if (!Number.isInteger(pid) || identity(runtime, pid) === owner) continue;
+    // an empty note: its edge could not read /proc; whether it lives is unknown
+    if (!Number.isInteger(pid) || pid <= 0 || identity(runtime, pid) === owner) continue;
     runtime.removePath(other);
     logger.info(`removed ${other}, left by an edge that died (pid ${pid})`);
   }
