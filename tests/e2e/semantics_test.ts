@@ -223,7 +223,9 @@ Deno.test("e2e: a slow client of a gzipped response holds the backend back, not 
       assert.ok(got > 0 && got < 50 * 1024 * 1024, `read ${got}`);
       // the compressor's output waits for the client up to a mark, then the backend pauses
       const grown = peakRssMiB(edge.pid) - before;
-      assert.ok(grown < 40, `edge RSS grew by ${grown.toFixed(1)} MiB while the client lags`);
+      // bounded: 16 MiB on the binary, 35-39 on deno run (its 64 MB initial heap fills with
+      // garbage first); without back-pressure 122 and 107
+      assert.ok(grown < 60, `edge RSS grew by ${grown.toFixed(1)} MiB while the client lags`);
     } finally {
       conn.close();
     }
