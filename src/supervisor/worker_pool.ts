@@ -10,6 +10,9 @@ import { type ReadyOptions, workersReady } from "./worker_ready.ts";
 
 const READY_TIMEOUT_MS = 60_000;
 
+/** Starts "$@" only while the edge ($1) is still the parent (it dies with it from then on). */
+const GUARD = '[ "$PPID" = "$1" ] || exit 70; shift; exec "$@"';
+
 /** A supervised uWSGI instance serving the app on `socketPath`. */
 export class WorkerPool {
   readonly socketPath: string;
@@ -72,13 +75,26 @@ export class WorkerPool {
   }
 
   #spawn(): ChildProcess {
-    // with setpriv, uWSGI's master gets SIGKILL when the edge dies, even by kill -9
+    // with setpriv, uWSGI's master gets SIGKILL when the edge dies, even by kill -9; the
+    // shell step closes the race of an edge dying before setpriv set that up: then the
+    // shell's parent is no longer the edge, and uWSGI is not started
     const setpriv = this.#runtime.findExecutable("setpriv");
+    const uwsgi = [this.#uwsgi, "--ini", this.#iniPath];
+    const edge = String(this.#runtime.pid());
     const child = setpriv
-      ? this.#runtime.spawn(setpriv, ["--pdeathsig", "KILL", this.#uwsgi, "--ini", this.#iniPath], {
+      ? this.#runtime.spawn(setpriv, [
+        "--pdeathsig",
+        "KILL",
+        "/bin/sh",
+        "-c",
+        GUARD,
+        "sh",
+        edge,
+        ...uwsgi,
+      ], {
         env: this.#runtime.env(),
       })
-      : this.#runtime.spawn(this.#uwsgi, ["--ini", this.#iniPath], { env: this.#runtime.env() });
+      : this.#runtime.spawn(uwsgi[0]!, uwsgi.slice(1), { env: this.#runtime.env() });
     this.#child = child;
     this.#policy.started();
     this.#logger.info(`workers: uWSGI pid ${child.pid} on ${this.socketPath}`);
