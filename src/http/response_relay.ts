@@ -110,14 +110,17 @@ export class ResponseRelay {
     }
     if (length === 0) {
       out.writeCopy(HEAD_OUT, at);
-    } else if (length <= HEAD_COPY_LIMIT && at + length <= HEAD_OUT.length) {
+      return;
+    }
+    const first = start === 0 && end === body!.length ? body! : body!.subarray(start, end);
+    if (length <= HEAD_COPY_LIMIT && at + length <= HEAD_OUT.length) {
       // the head and the first body bytes leave in one write
-      HEAD_OUT.set(start === 0 && end === body!.length ? body! : body!.subarray(start, end), at);
+      HEAD_OUT.set(first, at);
       out.writeCopy(HEAD_OUT, at + length);
     } else {
       // big (or a head too long to leave room): copying costs more than a second write
       out.writeCopy(HEAD_OUT, at);
-      out.write(start === 0 && end === body!.length ? body! : body!.subarray(start, end));
+      out.write(first);
     }
   }
 

@@ -81,20 +81,10 @@ export class WorkerPool {
     const setpriv = this.#runtime.findExecutable("setpriv");
     const uwsgi = [this.#uwsgi, "--ini", this.#iniPath];
     const edge = String(this.#runtime.pid());
-    const child = setpriv
-      ? this.#runtime.spawn(setpriv, [
-        "--pdeathsig",
-        "KILL",
-        "/bin/sh",
-        "-c",
-        GUARD,
-        "sh",
-        edge,
-        ...uwsgi,
-      ], {
-        env: this.#runtime.env(),
-      })
-      : this.#runtime.spawn(uwsgi[0]!, uwsgi.slice(1), { env: this.#runtime.env() });
+    const [command, ...args] = setpriv
+      ? [setpriv, "--pdeathsig", "KILL", "/bin/sh", "-c", GUARD, "sh", edge, ...uwsgi]
+      : uwsgi;
+    const child = this.#runtime.spawn(command!, args, { env: this.#runtime.env() });
     this.#child = child;
     this.#policy.started();
     this.#logger.info(`workers: uWSGI pid ${child.pid} on ${this.socketPath}`);
