@@ -184,7 +184,7 @@ export interface ChildProcess {
 }
 
 /** The signals uwsgi-edge sends or handles. */
-export type Signal = "SIGINT" | "SIGTERM" | "SIGHUP" | "SIGQUIT" | "SIGKILL";
+export type Signal = "SIGINT" | "SIGTERM" | "SIGHUP" | "SIGQUIT" | "SIGKILL" | "SIGUSR1";
 
 /** Everything the program needs from its host. */
 export interface Runtime {

@@ -80,6 +80,7 @@ export async function startWorkers(
     logsElsewhere: loaded.appEntries.some((e) => LOG_ELSEWHERE.has(e.key)),
     lazyApps: loaded.appEntries.some((e) => e.key === "lazy-apps" || e.key === "lazy"),
     ownDir: socketDir === dir ? undefined : socketDir,
+    dropsUser: owner !== undefined,
   });
   try {
     await pool.start();

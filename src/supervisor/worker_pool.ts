@@ -13,6 +13,26 @@ const READY_TIMEOUT_MS = 60_000;
 /** Starts "$@" only while the edge ($1) is still the parent (it dies with it from then on). */
 const GUARD = '[ "$PPID" = "$1" ] || exit 70; shift; exec "$@"';
 
+/**
+ * GUARD for a uWSGI that changes its user (which clears its death signal): a root shell
+ * stays between the edge and uWSGI. It passes SIGTERM on, turns SIGUSR1 (its own death
+ * signal, and the edge's hard stop) into SIGKILL, and ends as uWSGI ended. (Not SIGQUIT:
+ * a shell cannot trap a signal ignored when it started, as background jobs ignore QUIT.)
+ */
+const WATCH = [
+  '[ "$PPID" = "$1" ] || exit 70',
+  "shift",
+  "pid= sig=",
+  `trap 'sig=TERM; [ -z "$pid" ] || kill -TERM "$pid"' TERM`,
+  `trap 'sig=KILL; [ -z "$pid" ] || kill -KILL "$pid"' USR1`,
+  '"$@" &',
+  "pid=$!",
+  '[ -z "$sig" ] || kill -"$sig" "$pid"',
+  'while :; do wait "$pid"; status=$?; kill -0 "$pid" 2>/dev/null || break; done',
+  'if [ "$status" -gt 128 ]; then trap - TERM USR1; kill -"$((status - 128))" $$; fi',
+  'exit "$status"',
+].join("\n");
+
 /** A supervised uWSGI instance serving the app on `socketPath`. */
 export class WorkerPool {
   readonly socketPath: string;
@@ -24,6 +44,9 @@ export class WorkerPool {
   readonly #ready: ReadyOptions;
   readonly #ownDir: string | undefined;
   readonly #policy: RestartPolicy;
+  readonly #dropsUser: boolean;
+  /** How uWSGI is killed at once: SIGKILL, or SIGUSR1 to its watcher (which kills it). */
+  #hardStop: "SIGKILL" | "SIGUSR1" = "SIGKILL";
   #child: ChildProcess | undefined;
   #stopping = false;
   #restartTimer: ReturnType<typeof setTimeout> | undefined;
@@ -43,9 +66,12 @@ export class WorkerPool {
       lazyApps: boolean;
       /** A directory of the workers' own (uid/gid), removed when they are stopped. */
       ownDir?: string | undefined;
+      /** uWSGI changes its user (uid/gid): a watcher must stop it if the edge dies. */
+      dropsUser?: boolean;
     },
   ) {
     this.#ownDir = options.ownDir;
+    this.#dropsUser = options.dropsUser ?? false;
     this.#runtime = options.runtime;
     this.#logger = options.logger;
     this.#uwsgi = options.uwsgi;
@@ -75,21 +101,42 @@ export class WorkerPool {
   }
 
   #spawn(): ChildProcess {
-    // with setpriv, uWSGI's master gets SIGKILL when the edge dies, even by kill -9; the
-    // shell step closes the race of an edge dying before setpriv set that up: then the
-    // shell's parent is no longer the edge, and uWSGI is not started
-    const setpriv = this.#runtime.findExecutable("setpriv");
-    const uwsgi = [this.#uwsgi, "--ini", this.#iniPath];
-    const edge = String(this.#runtime.pid());
-    const [command, ...args] = setpriv
-      ? [setpriv, "--pdeathsig", "KILL", "/bin/sh", "-c", GUARD, "sh", edge, ...uwsgi]
-      : uwsgi;
-    const child = this.#runtime.spawn(command!, args, { env: this.#runtime.env() });
+    const child = this.#runtime.spawn(...this.#command(), { env: this.#runtime.env() });
     this.#child = child;
     this.#policy.started();
-    this.#logger.info(`workers: uWSGI pid ${child.pid} on ${this.socketPath}`);
+    this.#logger.info(`workers: ${this.#name(child)} on ${this.socketPath}`);
     this.#gone = child.status.then((status) => this.#exited(child, status.code, status.signal));
     return child;
+  }
+
+  /**
+   * With setpriv, uWSGI's master gets SIGKILL when the edge dies, even by kill -9 (or its
+   * watcher SIGUSR1, when uWSGI changes its user). The shell step closes the race of an
+   * edge dying before setpriv set that up: then the shell's parent is no longer the edge,
+   * and uWSGI is not started.
+   */
+  #command(): [string, string[]] {
+    const setpriv = this.#runtime.findExecutable("setpriv");
+    const uwsgi = [this.#uwsgi, "--ini", this.#iniPath];
+    if (!setpriv) return [this.#uwsgi, uwsgi.slice(1)];
+    const edge = String(this.#runtime.pid());
+    const watch = this.#dropsUser;
+    this.#hardStop = watch ? "SIGUSR1" : "SIGKILL";
+    const script = watch ? WATCH : GUARD;
+    return [setpriv, [
+      "--pdeathsig",
+      watch ? "USR1" : "KILL",
+      "/bin/sh",
+      "-c",
+      script,
+      "sh",
+      edge,
+      ...uwsgi,
+    ]];
+  }
+
+  #name(child: ChildProcess): string {
+    return `${this.#hardStop === "SIGUSR1" ? "uWSGI under watcher pid" : "uWSGI pid"} ${child.pid}`;
   }
 
   #exited(child: ChildProcess, code: number, signal: string | null): Promise<void> | void {
@@ -115,7 +162,7 @@ export class WorkerPool {
           return resolve();
         }
         workersReady(next, this.#ready).then(
-          () => this.#logger.info(`workers: uWSGI pid ${next.pid} serving again`),
+          () => this.#logger.info(`workers: ${this.#name(next)} serving again`),
           (error) => this.#logger.warn(`respawned uWSGI is not serving: ${error.message}`),
         );
         resolve();
@@ -130,7 +177,7 @@ export class WorkerPool {
     const child = this.#child;
     if (!child) return;
     child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    const timer = setTimeout(() => child.kill(this.#hardStop), graceMs);
     await child.status;
     clearTimeout(timer);
     await this.#gone;
@@ -141,7 +188,7 @@ export class WorkerPool {
   async kill(): Promise<void> {
     this.#stopping = true;
     if (this.#restartTimer !== undefined) clearTimeout(this.#restartTimer);
-    this.#child?.kill("SIGKILL");
+    this.#child?.kill(this.#hardStop);
     await this.#child?.status;
     if (this.#ownDir) this.#runtime.removePath(this.#ownDir);
   }

@@ -72,11 +72,13 @@ Deno.test({
       const env = JSON.parse((await get(setup.port, "/env")).body);
       assert.ok(env["uwsgi.version"] !== undefined || env.REQUEST_METHOD === "GET");
       // the workers run as nobody; their socket's directory is theirs and closed to others
-      const pid = uwsgiPids(edge).at(-1)!;
+      // a root watcher runs uWSGI (its master changes user); uWSGI logs its own pid
+      assert.match(edge.output, /uWSGI under watcher pid \d+/);
+      const pid = /spawned uWSGI master process \(pid: (\d+)\)/.exec(edge.output)![1];
       const status = Deno.readTextFileSync(`/proc/${pid}/status`);
       const nobody = /^nobody:[^:]*:(\d+):/m.exec(Deno.readTextFileSync("/etc/passwd"))![1];
       assert.match(status, new RegExp(`^Uid:\\s+${nobody}\\s`, "m"));
-      const socket = /uWSGI pid \d+ on (\S+)/.exec(edge.output)![1]!;
+      const socket = /uWSGI under watcher pid \d+ on (\S+)/.exec(edge.output)![1]!;
       const dirStat = Deno.statSync(socket.slice(0, socket.lastIndexOf("/")));
       assert.equal(dirStat.uid, Number(nobody));
       assert.equal(dirStat.mode! & 0o007, 0, "the socket directory is open to everyone");

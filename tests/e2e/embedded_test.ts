@@ -264,3 +264,40 @@ Deno.test("e2e: kill -9 of the edge takes its workers down; the next start remov
     parent.cleanup();
   }
 });
+
+Deno.test({
+  name: "e2e: with uid/gid too, kill -9 of the edge takes its workers down",
+  // only root can change users
+  ignore: Deno.uid() !== 0,
+  fn: async () => {
+    // the workers' user must reach the app and their socket's directory
+    const parent = tempDir();
+    Deno.chmodSync(parent.path, 0o755);
+    const app = `${parent.path}/app.py`;
+    Deno.copyFileSync(TEST_APP, app);
+    Deno.chmodSync(app, 0o644);
+    const port = freePort();
+    const edge = await startEdge([
+      ...["--http", `127.0.0.1:${port}`, "--wsgi-file", app, "--processes", "2"],
+      ...["--uid", "nobody", "--gid", "nogroup", "--http-temp-path", parent.path],
+    ]);
+    try {
+      assert.equal((await get(port, "/")).status, 200);
+      const uwsgi = processesWith(parent.path).filter((pid) =>
+        Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0")[0]!.endsWith("uwsgi")
+      );
+      assert.equal(uwsgi.length, 3, "uWSGI's master and 2 workers run");
+      Deno.kill(edge.pid, "SIGKILL");
+      await edge.exited();
+      const deadline = Date.now() + 5000;
+      while (processesWith(parent.path).length > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.deepEqual(processesWith(parent.path), [], "no uWSGI process outlives the edge");
+    } finally {
+      for (const pid of processesWith(parent.path)) Deno.kill(pid, "SIGKILL");
+      await edge.stop();
+      parent.cleanup();
+    }
+  },
+});
