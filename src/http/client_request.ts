@@ -15,7 +15,8 @@ import {
   isHealthCheck,
   redirectAnswer,
 } from "./edge_answers.ts";
-import { Exchange, type ExchangeOwner } from "./exchange.ts";
+import { Exchange } from "./exchange.ts";
+import type { ExchangeOwner } from "./exchange_context.ts";
 import { forwardingFacts } from "./forwarding.ts";
 import { RequestError, type RequestHead } from "./request_head.ts";
 import { emptyFacts, withVar } from "./request_packet.ts";

@@ -12,7 +12,7 @@ import type { Registry } from "../subscription/registry.ts";
 import { ClientConnection, idleMs } from "./client_conn.ts";
 import { Deadlines } from "./deadlines.ts";
 import { Dispatcher } from "./dispatcher.ts";
-import type { ExchangeContext } from "./exchange.ts";
+import type { ExchangeContext } from "./exchange_context.ts";
 import { errorResponse } from "./client_head.ts";
 import { http2Handler } from "./h2_bridge.ts";
 import { sendAndClose } from "./send_and_close.ts";

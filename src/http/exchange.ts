@@ -4,10 +4,12 @@
  * raw HTTP response head, then hand the body to the owner, decoded, until its framing says
  * it is complete or the backend closes. Owns the backend-side timeouts.
  */
-import type { ConnectAddress, ConnectEvents, StreamSocket } from "../runtime/types.ts";
-import type { ResponseHead } from "../uwsgi/response_head.ts";
-import type { Deadlines, Timed } from "./deadlines.ts";
-import type { Dispatcher, Granted, Ticket } from "./dispatcher.ts";
+import type { StreamSocket } from "../runtime/types.ts";
+import { backendClosed } from "./backend_causes.ts";
+import { Attempt } from "./connect_attempt.ts";
+import type { Timed } from "./deadlines.ts";
+import type { Granted, Ticket } from "./dispatcher.ts";
+import type { ExchangeContext, ExchangeOwner } from "./exchange_context.ts";
 import type { RequestHead } from "./request_head.ts";
 import { RequestWriter } from "./request_writer.ts";
 import {
@@ -20,76 +22,12 @@ import {
 } from "./response_reader.ts";
 import type { Spool } from "./spool.ts";
 
-/** What an exchange reports to the request's side. */
-export interface ExchangeOwner {
-  /**
-   * The response head (1xx skipped) and the decoded body bytes that came with it:
-   * body[start, end) (body is null when there were none).
-   */
-  responseHead(head: ResponseHead, body: Uint8Array | null, start: number, end: number): void;
-  /** More decoded body bytes (raw ones in a tunnel); false = pause until `resume()`. */
-  responseBody(bytes: Uint8Array): boolean;
-  /** The response is complete (or a tunnel's backend side ended). */
-  responseEnd(): void;
-  /** Nothing of a response came: answer `status` (502, 503, 504). */
-  failed(status: number, cause: string, node: string): void;
-  /** The exchange broke after it began: the client must be cut off. */
-  aborted(cause: string, node: string): void;
-  /** The backend took every body byte given so far (streamed bodies). */
-  requestDrained(): void;
-}
-
-/** What exchanges share in a router process. */
-export interface ExchangeContext {
-  dispatcher: Dispatcher;
-  connect(address: ConnectAddress, owner: ConnectEvents): void;
-  /** Backend sockets copy what `write()` takes (SCRATCH can be written from). */
-  writesCopy: boolean;
-  deadlines: Deadlines;
-  /** http-timeout, http-connect-timeout, the queue timeout and the tunnel timeout, in ms. */
-  timeoutMs: number;
-  connectTimeoutMs: number;
-  queueTimeoutMs: number;
-  tunnelTimeoutMs: number;
-  /** modifier1/2 forced by the config (0 = take the node's). */
-  modifier1: number;
-  modifier2: number;
-}
-
-/** uWSGI's default buffer-size: larger var blocks are dropped by its workers. */
-const UWSGI_DEFAULT_BUFFER_SIZE = 4096;
-
 const QUEUED = 0;
 const CONNECTING = 1;
 const WAITING = 2;
 const BODY = 3;
 const TUNNEL = 4;
 const DONE = 5;
-
-/** A connect attempt: events of an attempt given up on (timed out) close its socket. */
-class Attempt implements ConnectEvents {
-  current = true;
-  constructor(readonly exchange: Exchange) {}
-  opened(socket: StreamSocket): void {
-    if (this.current) this.exchange.opened(socket);
-    else socket.terminate();
-  }
-  connectFailed(error: Error & { code?: string }): void {
-    if (this.current) this.exchange.connectFailed(error);
-  }
-  data(bytes: Uint8Array): void {
-    if (this.current) this.exchange.data(bytes);
-  }
-  drain(): void {
-    if (this.current) this.exchange.drain();
-  }
-  end(): void {
-    if (this.current) this.exchange.end();
-  }
-  closed(error?: Error): void {
-    if (this.current) this.exchange.closed(error);
-  }
-}
 
 /** The exchange. */
 export class Exchange implements Ticket, Timed {
@@ -263,16 +201,9 @@ export class Exchange implements Ticket, Timed {
   #closedBy(error: Error | undefined): void {
     const why = error ? `: ${error.message}` : "";
     switch (this.#state) {
-      case WAITING: {
-        const inside = this.#response.partialHead;
-        this.#fail(
-          502,
-          (inside
-            ? "the backend closed the connection inside the response head"
-            : "the backend closed the connection without a response") + why + this.#hint(),
-        );
+      case WAITING:
+        this.#fail(502, backendClosed(this.#response.partialHead, this.#packet.length - 4, why));
         return;
-      }
       case BODY:
         if (error || this.#response.unfinished) {
           this.#abort(`the backend closed the connection before the response ended${why}`);
@@ -410,13 +341,5 @@ export class Exchange implements Ticket, Timed {
     this.#finish();
     socket?.terminate();
     this.#owner.aborted(cause, node);
-  }
-
-  /** A hint for a backend that closed at once on a big request. */
-  #hint(): string {
-    const varsSize = this.#packet.length - 4;
-    return varsSize > UWSGI_DEFAULT_BUFFER_SIZE
-      ? ` (the request vars were ${varsSize} bytes: a uWSGI backend drops requests larger than its buffer-size, 4096 by default)`
-      : "";
   }
 }

@@ -8,7 +8,8 @@
 import type { Http2Handler, Http2Stream, Peer } from "../runtime/types.ts";
 import type { ResponseHead } from "../uwsgi/response_head.ts";
 import { latin1, STATUS_TEXT } from "./client_head.ts";
-import { Exchange, type ExchangeOwner } from "./exchange.ts";
+import { Exchange } from "./exchange.ts";
+import type { ExchangeOwner } from "./exchange_context.ts";
 import { forwardingFacts } from "./forwarding.ts";
 import { type H2Target, http1Head } from "./h2_fields.ts";
 import { type H2Body, type H2BodyOwner, startResponse } from "./h2_response.ts";

@@ -7,7 +7,7 @@
 import { concatBytes } from "../bytes.ts";
 import { ChunkedDecoder } from "../uwsgi/chunked.ts";
 import { parseResponseHead, type ResponseHead } from "../uwsgi/response_head.ts";
-import type { ExchangeOwner } from "./exchange.ts";
+import type { ExchangeOwner } from "./exchange_context.ts";
 
 /** Keep reading. */
 export const READ_MORE = 0;

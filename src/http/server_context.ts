@@ -4,7 +4,7 @@ import type { Logger } from "../log.ts";
 import type { Counters } from "./counters.ts";
 import type { Deadlines } from "./deadlines.ts";
 import type { ForwardingPolicy } from "./forwarding.ts";
-import type { ExchangeContext } from "./exchange.ts";
+import type { ExchangeContext } from "./exchange_context.ts";
 import type { BufferLimits } from "./out_queue.ts";
 import { encodeVars, type PacketTemplate } from "./request_packet.ts";
 import { latin1 } from "./client_head.ts";

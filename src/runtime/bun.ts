@@ -11,7 +11,6 @@ import type {
   ChildProcess,
   ConnectAddress,
   ConnectEvents,
-  DatagramSocket,
   ListenAddress,
   ListenOptions,
   Runtime,
@@ -23,6 +22,7 @@ import { mergeText } from "./_merge_text.ts";
 import { listenTls, onTlsFault } from "./_node_tls.ts";
 import { h2Server } from "./_h2_pipe.ts";
 import { openTempFile } from "./_temp_file.ts";
+import { listenDatagram } from "./_bun_datagram.ts";
 import { chown, fdLimit, listDir, makeDir, openFds } from "./_limits.ts";
 
 /** The few Bun APIs used here, typed for the Deno type checker. */
@@ -39,7 +39,6 @@ interface BunApi {
   main: string;
   listen(options: Record<string, unknown>): { port?: number; stop(closeActive?: boolean): void };
   connect(options: Record<string, unknown>): Promise<BunSocket>;
-  udpSocket(options: Record<string, unknown>): Promise<{ close(): void }>;
   spawn(
     cmd: string[],
     options: Record<string, unknown>,
@@ -196,47 +195,6 @@ function connect(address: ConnectAddress, owner: ConnectEvents): void {
       socket: TCP_BACKEND,
     });
   }
-}
-
-function listenDatagram(address: ListenAddress): DatagramSocket {
-  if (address.transport === "unix") {
-    throw new Error("unix datagram sockets are not available in the Bun build: use host:port");
-  }
-  const queue: Uint8Array[] = [];
-  let waiting: ((bytes: Uint8Array | null) => void) | undefined;
-  let closed = false;
-  const socket = bun.udpSocket({
-    hostname: address.hostname,
-    port: address.port,
-    socket: {
-      data(_socket: unknown, data: Uint8Array) {
-        const bytes = data.slice();
-        if (waiting) {
-          const take = waiting;
-          waiting = undefined;
-          take(bytes);
-        } else {
-          queue.push(bytes);
-        }
-      },
-    },
-  });
-  return {
-    receive() {
-      const next = queue.shift();
-      if (next) return Promise.resolve(next);
-      if (closed) return Promise.resolve(null);
-      return new Promise((resolve) => (waiting = resolve));
-    },
-    sendTo() {
-      return Promise.reject(new Error("unix datagram sockets are not available in the Bun build"));
-    },
-    close() {
-      closed = true;
-      socket.then((s) => s.close(), () => {});
-      waiting?.(null);
-    },
-  };
 }
 
 function spawn(

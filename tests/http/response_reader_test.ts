@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { ExchangeOwner } from "../../src/http/exchange.ts";
+import type { ExchangeOwner } from "../../src/http/exchange_context.ts";
 import {
   READ_BROKEN,
   READ_DONE,
