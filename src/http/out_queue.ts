@@ -5,6 +5,7 @@
  * a small mark, beyond which the source is paused (back-pressure to the backend).
  */
 import type { StreamSocket } from "../runtime/types.ts";
+import { release } from "./release.ts";
 import { type OpenTempFile, Spool } from "./spool.ts";
 
 /** Unbuffered responses pause their source when this much waits for the client. */
@@ -57,6 +58,25 @@ export class OutQueue {
       if (n === bytes.length || n < 0) return true;
       if (n > 0) bytes = bytes.subarray(n);
     }
+    return this.#queue(bytes);
+  }
+
+  /**
+   * As write(), for a whole buffer nothing else uses (a socket read, handed on as it came):
+   * once the socket has copied all of it, its memory is given back at once.
+   */
+  writeRead(bytes: Uint8Array): boolean {
+    if (!this.#copies || this.size > 0) return this.write(bytes);
+    const n = this.#socket.write(bytes);
+    if (n === bytes.length) {
+      release(bytes);
+      return true;
+    }
+    return n < 0 || this.#queue(n > 0 ? bytes.subarray(n) : bytes);
+  }
+
+  /** Queues what the socket did not take; false when the source should pause. */
+  #queue(bytes: Uint8Array): boolean {
     const limits = this.#limits;
     this.#spool ??= this.buffering
       ? new Spool(limits.memory, limits.file, limits.open)

@@ -5,6 +5,7 @@
  * socket connected wait behind the packet.
  */
 import type { StreamSocket } from "../runtime/types.ts";
+import { release } from "./release.ts";
 import { SCRATCH } from "./scratch.ts";
 import type { Spool } from "./spool.ts";
 
@@ -115,6 +116,8 @@ export class RequestWriter {
       if (n < 0) return;
       body.consume(n);
       if (n < piece.length) return;
+      // sent whole and copied: a read's buffer (or one read back from the file) is free
+      if (this.#copies) release(piece);
     }
     body.dispose();
     this.#body = null;
@@ -129,6 +132,8 @@ function withBody(packet: Uint8Array, body: Spool, out: Uint8Array): Uint8Array 
     out.set(piece, at);
     at += piece.length;
     body.consume(piece.length);
+    // copied: a whole read's buffer is free (the spool held the only view of it)
+    release(piece);
   }
   return out;
 }

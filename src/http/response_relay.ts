@@ -9,6 +9,7 @@ import type { ResponseHead } from "../uwsgi/response_head.ts";
 import { acceptsGzip, GzipStream } from "./gzip.ts";
 import type { OutQueue } from "./out_queue.ts";
 import type { RequestHead } from "./request_head.ts";
+import { release } from "./release.ts";
 import { SCRATCH } from "./scratch.ts";
 import { dateLine, type ServerContext } from "./server_context.ts";
 
@@ -95,7 +96,7 @@ export class ResponseRelay {
       out.writeCopy(HEAD_OUT, at);
       // the source waits while a piece is compressed, and while the client is behind
       this.#gzip = new GzipStream(
-        (bytes) => this.#frame(bytes),
+        (bytes) => this.#frame(bytes, false),
         () => out.open && this.#owner.relayWritable(),
       );
       if (body !== null) this.body(body.subarray(start, end));
@@ -133,7 +134,7 @@ export class ResponseRelay {
       gzip.write(bytes);
       return !gzip.busy && this.#out.open;
     }
-    return this.#frame(bytes);
+    return this.#frame(bytes, true);
   }
 
   /** The backend's response is complete. */
@@ -165,18 +166,22 @@ export class ResponseRelay {
    * next chunk's size line (or the last chunk), so that a big chunk costs two writes and
    * no copy; small ones are assembled in SCRATCH.
    */
-  #frame(bytes: Uint8Array): boolean {
-    if (this.#framing !== "chunk") return this.#out.write(bytes);
+  #frame(bytes: Uint8Array, read: boolean): boolean {
+    const out = this.#out;
+    if (this.#framing !== "chunk") return read ? out.writeRead(bytes) : out.write(bytes);
     if (bytes.length === 0) return true;
     let at = this.#chunkOpen ? crlf(SCRATCH, 0) : 0;
     this.#chunkOpen = true;
     at = sizeLine(SCRATCH, at, bytes.length);
     if (bytes.length > COPY_LIMIT) {
-      this.#out.writeCopy(SCRATCH, at);
-      return this.#out.write(bytes);
+      out.writeCopy(SCRATCH, at);
+      return read ? out.writeRead(bytes) : out.write(bytes);
     }
     SCRATCH.set(bytes, at);
-    return this.#out.writeCopy(SCRATCH, at + bytes.length);
+    at += bytes.length;
+    // copied: a whole read's buffer is free (after this, bytes is empty)
+    if (read) release(bytes);
+    return out.writeCopy(SCRATCH, at);
   }
 }
 

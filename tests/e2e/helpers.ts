@@ -305,14 +305,23 @@ export interface RawResponse {
   body: Uint8Array;
 }
 
-/** Sends `request` bytes and reads the whole response until the server closes. */
+/**
+ * Sends `request` bytes and reads the whole response until the server closes; throws if
+ * it has not closed within `timeoutMs`.
+ */
 export async function exchangeRaw(
   port: number,
   request: Uint8Array,
   head = false,
+  timeoutMs = 10_000,
 ): Promise<RawResponse> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   const chunks: Uint8Array[] = [];
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    conn.close();
+  }, timeoutMs);
   try {
     await conn.write(request);
     const buf = new Uint8Array(65536);
@@ -321,8 +330,12 @@ export async function exchangeRaw(
       if (n === null) break;
       chunks.push(buf.slice(0, n));
     }
+  } catch (error) {
+    if (timedOut) throw new Error(`The server did not close the connection within ${timeoutMs} ms`);
+    throw error;
   } finally {
-    conn.close();
+    clearTimeout(timer);
+    if (!timedOut) conn.close();
   }
   const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;
@@ -351,8 +364,11 @@ export async function exchangeRaw(
     let i = 0;
     while (i < body.length) {
       let lineEnd = i;
-      while (body[lineEnd] !== 13) lineEnd++;
+      while (lineEnd < body.length && body[lineEnd] !== 13) lineEnd++;
       const size = parseInt(new TextDecoder().decode(body.subarray(i, lineEnd)), 16);
+      if (lineEnd === body.length || !(size >= 0)) {
+        throw new SyntaxError(`A malformed chunked body at byte ${i} of ${body.length}`);
+      }
       if (size === 0) break;
       pieces.push(body.subarray(lineEnd + 2, lineEnd + 2 + size));
       i = lineEnd + 2 + size + 2;

@@ -124,6 +124,29 @@ Deno.test("e2e: keep-alive, pipelining, HTTP/1.0 and malformed requests", async 
         assert.ok(chunked.body.every((b) => b === 121), `stream/${size}`);
       }
     });
+    await t.step("pieces read one by one arrive whole, sized and chunked", async () => {
+      // each piece is a read of its own: copied behind its chunk's size line (16 KiB) or sent
+      // as it came, and its memory given back once copied
+      const encoder = new TextEncoder();
+      for (const size of [16384, 40000]) {
+        const expected = new Uint8Array(4 * size);
+        for (let i = 0; i < 4; i++) expected.fill(97 + i, i * size, (i + 1) * size);
+        const sized = await exchangeRaw(
+          port,
+          encoder.encode(`GET /pacedcl/${size} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
+        );
+        assertSameBytes(sized.body, expected, `pacedcl/${size}`);
+        // keep-alive, so the body is chunked; the second request closes the connection
+        const chunked = await exchangeRaw(
+          port,
+          encoder.encode(
+            `GET /paced/${size} HTTP/1.1\r\nHost: x\r\n\r\n` +
+              "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+          ),
+        );
+        assertSameBytes(chunked.body, expected, `paced/${size}`);
+      }
+    });
     await t.step("HEAD and 204 carry no body, and the connection stays usable", async () => {
       const out = await rawRequest(
         port,
@@ -273,3 +296,13 @@ Deno.test("e2e: idle keep-alive connections close after http-keepalive seconds; 
     );
   });
 });
+
+/** Bodies are equal; else says where they differ (assert's diff of big arrays runs away). */
+function assertSameBytes(actual: Uint8Array, expected: Uint8Array, what: string): void {
+  let at = 0;
+  while (at < actual.length && at < expected.length && actual[at] === expected[at]) at++;
+  if (at === actual.length && at === expected.length) return;
+  assert.fail(
+    `${what}: ${actual.length} bytes, ${expected.length} expected; they differ from byte ${at}`,
+  );
+}

@@ -58,6 +58,19 @@ def application(environ, start_response):
                 left -= k
                 yield b"y" * k
         return pieces()
+    if head in ("paced", "pacedcl"):
+        # 4 pieces of N bytes ("a"*N, "b"*N, ...), 30 ms apart: the edge reads each on its own
+        n = int(arg or 0)
+        headers = [("Content-Type", "application/octet-stream")]
+        if head == "pacedcl":
+            headers.append(("Content-Length", str(4 * n)))
+        start_response("200 OK", headers)
+
+        def paced():
+            for letter in b"abcd":
+                yield bytes([letter]) * n
+                time.sleep(0.03)
+        return paced()
     if head == "sleep":
         time.sleep(int(arg or 0) / 1000.0)
         return reply(b"slept")
