@@ -5,6 +5,7 @@
  * it is complete or the backend closes. Owns the backend-side timeouts.
  */
 import type { StreamSocket } from "../runtime/types.ts";
+import { HEADER_SIZE } from "../uwsgi/packet.ts";
 import { backendClosed } from "./backend_causes.ts";
 import { Attempt } from "./connect_attempt.ts";
 import type { Timed } from "./deadlines.ts";
@@ -202,7 +203,10 @@ export class Exchange implements Ticket, Timed {
     const why = error ? `: ${error.message}` : "";
     switch (this.#state) {
       case WAITING:
-        this.#fail(502, backendClosed(this.#response.partialHead, this.#packet.length - 4, why));
+        this.#fail(
+          502,
+          backendClosed(this.#response.partialHead, this.#packet.length - HEADER_SIZE, why),
+        );
         return;
       case BODY:
         if (error || this.#response.unfinished) {

@@ -44,9 +44,10 @@ export class WorkerPool {
   readonly #ready: ReadyOptions;
   readonly #ownDir: string | undefined;
   readonly #policy: RestartPolicy;
-  readonly #dropsUser: boolean;
-  /** How uWSGI is killed at once: SIGKILL, or SIGUSR1 to its watcher (which kills it). */
-  #hardStop: "SIGKILL" | "SIGUSR1" = "SIGKILL";
+  /** setpriv, found once; without it uWSGI is spawned directly. */
+  readonly #setpriv: string | undefined;
+  /** A root watcher runs uWSGI, which changes its user (uid/gid). */
+  readonly #watched: boolean;
   #child: ChildProcess | undefined;
   #stopping = false;
   #restartTimer: ReturnType<typeof setTimeout> | undefined;
@@ -71,7 +72,8 @@ export class WorkerPool {
     },
   ) {
     this.#ownDir = options.ownDir;
-    this.#dropsUser = options.dropsUser ?? false;
+    this.#setpriv = options.runtime.findExecutable("setpriv");
+    this.#watched = this.#setpriv !== undefined && (options.dropsUser ?? false);
     this.#runtime = options.runtime;
     this.#logger = options.logger;
     this.#uwsgi = options.uwsgi;
@@ -116,27 +118,21 @@ export class WorkerPool {
    * and uWSGI is not started.
    */
   #command(): [string, string[]] {
-    const setpriv = this.#runtime.findExecutable("setpriv");
-    const uwsgi = [this.#uwsgi, "--ini", this.#iniPath];
-    if (!setpriv) return [this.#uwsgi, uwsgi.slice(1)];
+    const args = ["--ini", this.#iniPath];
+    if (this.#setpriv === undefined) return [this.#uwsgi, args];
+    const watch = this.#watched;
     const edge = String(this.#runtime.pid());
-    const watch = this.#dropsUser;
-    this.#hardStop = watch ? "SIGUSR1" : "SIGKILL";
-    const script = watch ? WATCH : GUARD;
-    return [setpriv, [
-      "--pdeathsig",
-      watch ? "USR1" : "KILL",
-      "/bin/sh",
-      "-c",
-      script,
-      "sh",
-      edge,
-      ...uwsgi,
-    ]];
+    const shell = ["/bin/sh", "-c", watch ? WATCH : GUARD, "sh", edge, this.#uwsgi, ...args];
+    return [this.#setpriv, ["--pdeathsig", watch ? "USR1" : "KILL", ...shell]];
+  }
+
+  /** How uWSGI is killed at once: SIGKILL, or SIGUSR1 to its watcher (which kills it). */
+  get #hardStop(): "SIGKILL" | "SIGUSR1" {
+    return this.#watched ? "SIGUSR1" : "SIGKILL";
   }
 
   #name(child: ChildProcess): string {
-    return `${this.#hardStop === "SIGUSR1" ? "uWSGI under watcher pid" : "uWSGI pid"} ${child.pid}`;
+    return `${this.#watched ? "uWSGI under watcher pid" : "uWSGI pid"} ${child.pid}`;
   }
 
   #exited(child: ChildProcess, code: number, signal: string | null): Promise<void> | void {
