@@ -139,8 +139,11 @@ export class ClientRequest implements ExchangeOwner, RelayOwner, BodySink {
         return this.answerError(431, (error as Error).message);
       }
     }
-    const spool = this.#spool;
+    const spool = this.#spool!;
     this.#spool = null;
+    // the head's strings taken, the reads holding the body are used up once it is copied
+    this.head.settle();
+    spool.readsFree = true;
     this.#dispatch(spool, false, false);
   }
 

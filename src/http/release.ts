@@ -18,3 +18,16 @@ export function release(bytes: Uint8Array): void {
   const buffer = bytes.buffer;
   if (buffer instanceof ArrayBuffer && buffer.byteLength === bytes.length) buffer.transfer(0);
 }
+
+/**
+ * Detaches the buffer whose last bytes `bytes` are, when it is a big one: the caller
+ * vouches that every byte of it before `bytes` was used up too (a request's head and body
+ * read together, the head parsed and its strings taken, the body copied).
+ */
+export function releaseTail(bytes: Uint8Array): void {
+  const buffer = bytes.buffer;
+  if (
+    buffer instanceof ArrayBuffer && buffer.byteLength >= RELEASE_FROM &&
+    bytes.byteOffset + bytes.length === buffer.byteLength
+  ) buffer.transfer(0);
+}

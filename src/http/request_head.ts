@@ -97,6 +97,14 @@ export class RequestHead {
     return this.#target ??= byteString(this.bytes, this.targetStart, this.targetEnd);
   }
 
+  /** Takes the strings still wanted after the request is sent: its bytes may go then. */
+  settle(): void {
+    // each getter decodes and keeps its string
+    void this.method;
+    void this.target;
+    void this.host;
+  }
+
   /** The Host value (undefined when absent). */
   get host(): string | undefined {
     if (this.hostStart < 0) return undefined;

@@ -5,7 +5,7 @@
  * socket connected wait behind the packet.
  */
 import type { StreamSocket } from "../runtime/types.ts";
-import { release } from "./release.ts";
+import { release, releaseTail } from "./release.ts";
 import { SCRATCH } from "./scratch.ts";
 import type { Spool } from "./spool.ts";
 
@@ -117,7 +117,7 @@ export class RequestWriter {
       body.consume(n);
       if (n < piece.length) return;
       // sent whole and copied: a read's buffer (or one read back from the file) is free
-      if (this.#copies) release(piece);
+      if (this.#copies) free(body, piece);
     }
     body.dispose();
     this.#body = null;
@@ -132,8 +132,14 @@ function withBody(packet: Uint8Array, body: Spool, out: Uint8Array): Uint8Array 
     out.set(piece, at);
     at += piece.length;
     body.consume(piece.length);
-    // copied: a whole read's buffer is free (the spool held the only view of it)
-    release(piece);
+    free(body, piece);
   }
   return out;
+}
+
+/** A piece of `body` was copied: its read's buffer is given back when nothing else uses it. */
+function free(body: Spool, piece: Uint8Array): void {
+  // a whole read's buffer: the spool held the only view of it
+  if (body.readsFree) releaseTail(piece);
+  else release(piece);
 }

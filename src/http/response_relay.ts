@@ -117,6 +117,8 @@ export class ResponseRelay {
     if (length <= HEAD_COPY_LIMIT && at + length <= HEAD_OUT.length) {
       // the head and the first body bytes leave in one write
       HEAD_OUT.set(first, at);
+      // copied, and the backend's head with it: a whole read's buffer is free
+      release(body!);
       out.writeCopy(HEAD_OUT, at + length);
     } else {
       // big (or a head too long to leave room): copying costs more than a second write

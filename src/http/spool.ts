@@ -29,6 +29,11 @@ export class Spool {
   #fileRead = 0;
   /** Bytes appended in all. */
   total = 0;
+  /**
+   * The pieces in memory are socket reads, or their last bytes, whose earlier bytes are
+   * used up: once a piece is copied, its whole buffer can be given back (release.ts).
+   */
+  readsFree = false;
 
   constructor(memoryLimit: number, fileLimit: number, open: OpenTempFile) {
     this.#memoryLimit = memoryLimit;

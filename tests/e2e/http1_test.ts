@@ -1,5 +1,6 @@
 /** The native engine's HTTP/1.x behaviour, with raw sockets and curl, against real uWSGI. */
 import assert from "node:assert/strict";
+import { concatBytes } from "../../src/bytes.ts";
 import {
   exchangeRaw,
   freePort,
@@ -146,6 +147,31 @@ Deno.test("e2e: keep-alive, pipelining, HTTP/1.0 and malformed requests", async 
         );
         assertSameBytes(chunked.body, expected, `paced/${size}`);
       }
+    });
+    await t.step("bodies read with their heads are echoed whole and logged", async () => {
+      // one write: two requests with their bodies; the first body's read is given back once
+      // copied, and neither the second request behind it nor the log lines may suffer
+      const encoder = new TextEncoder();
+      const first = pattern(40000, 7);
+      const second = pattern(20000, 13);
+      const request = concatBytes([
+        encoder.encode(`POST /echo/first HTTP/1.1\r\nHost: x\r\nContent-Length: 40000\r\n\r\n`),
+        first,
+        encoder.encode(
+          "POST /echo/second HTTP/1.1\r\nHost: x\r\nContent-Length: 20000\r\n" +
+            "Connection: close\r\n\r\n",
+        ),
+        second,
+      ]);
+      const out = await exchangeRaw(port, request);
+      assert.equal(out.status, 200);
+      assertSameBytes(out.body.subarray(0, first.length), first, "echo/first");
+      const rest = out.body.subarray(first.length);
+      const headEnd = new TextDecoder("latin1").decode(rest).indexOf("\r\n\r\n") + 4;
+      assert.match(new TextDecoder().decode(rest.subarray(0, headEnd)), /^HTTP\/1\.1 200 OK\r\n/);
+      assertSameBytes(rest.subarray(headEnd), second, "echo/second");
+      await edge.waitFor(/POST \/echo\/second => 200 20000 bytes/);
+      assert.match(edge.output, /POST \/echo\/first => 200 40000 bytes/);
     });
     await t.step("HEAD and 204 carry no body, and the connection stays usable", async () => {
       const out = await rawRequest(
@@ -305,4 +331,11 @@ function assertSameBytes(actual: Uint8Array, expected: Uint8Array, what: string)
   assert.fail(
     `${what}: ${actual.length} bytes, ${expected.length} expected; they differ from byte ${at}`,
   );
+}
+
+/** `length` bytes of a pattern that repeats only every 251 bytes. */
+function pattern(length: number, step: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  for (let i = 0; i < length; i++) bytes[i] = (i * step) % 251;
+  return bytes;
 }
