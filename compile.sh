@@ -34,5 +34,9 @@ if [ ! -e node_modules ]; then
   made_link=1
 fi
 trap '[ -n "$made_link" ] && rm -f node_modules' EXIT
-"$bun" build --compile --minify src/runtime/bun_main.ts --outfile "$out" >&2
-echo "compile.sh: built ./$out with bun build --compile (deno compile needs its runtime download)"
+# no .env or bunfig.toml from the directory the binary runs in: uWSGI reads neither, and a
+# bunfig.toml could name code to run inside the edge (its `preload`)
+"$bun" build --compile --minify --no-compile-autoload-dotenv --no-compile-autoload-bunfig \
+  src/runtime/bun_main.ts --outfile "$out" >&2
+case $out in /*) shown=$out ;; *) shown=./$out ;; esac
+echo "compile.sh: built $shown with bun build --compile (deno compile needs its runtime download)"

@@ -89,6 +89,29 @@ Deno.test({
   },
 });
 
+Deno.test("e2e: a .env or bunfig.toml beside the ini changes nothing (uWSGI reads neither)", async () => {
+  // the binary's runtime would load both from its working directory: variables for $(VAR)
+  // and code to run before the edge's own
+  const setup = iniWith("processes = 1\nadd-header = X-Mark: [$(EDGE_TEST_MARK)]\n");
+  Deno.writeTextFileSync(`${setup.dir}/.env`, "EDGE_TEST_MARK=from-dotenv\n");
+  Deno.writeTextFileSync(`${setup.dir}/bunfig.toml`, 'preload = ["./preload.js"]\n');
+  Deno.writeTextFileSync(
+    `${setup.dir}/preload.js`,
+    `require("node:fs").writeFileSync(${JSON.stringify(`${setup.dir}/ran`)}, "ran");\n`,
+  );
+  const edge = await startEdge(["--ini", "app.ini"], { cwd: setup.dir });
+  try {
+    const res = await fetch(`http://127.0.0.1:${setup.port}/`);
+    await res.body?.cancel();
+    // not in the environment: left as written, as uWSGI does
+    assert.equal(res.headers.get("x-mark"), "[$(EDGE_TEST_MARK)]");
+    assert.throws(() => Deno.statSync(`${setup.dir}/ran`), Deno.errors.NotFound, "preload ran");
+  } finally {
+    assert.equal((await edge.stop("SIGTERM")).code, 0);
+    setup.cleanup();
+  }
+});
+
 Deno.test("e2e: logto sends uWSGI's log to a file; readiness is seen on the socket", async () => {
   const setup = iniWith("logto = $DIR/uwsgi.log\nprocesses = 1\nmaster = true\n");
   const edge = await startEdge(["--ini", setup.ini]);
