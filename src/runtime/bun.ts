@@ -219,7 +219,20 @@ function spawn(
     status: child.exited.then((code) => ({ code, signal: child.signalCode })),
     output: mergeText(child.stdout, child.stderr),
     kill: (signal) => child.kill(signal),
+    killGroup: (signal) => {
+      signalGroup(child.pid, signal);
+      child.kill(signal);
+    },
   };
+}
+
+/** Signals the process group `pid` leads, if it leads one. */
+function signalGroup(pid: number, signal: string): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // no such group (yet): the process alone is signalled
+  }
 }
 
 function env(): Record<string, string> {

@@ -8,6 +8,7 @@ import type {
   ListenAddress,
   ListenOptions,
   Runtime,
+  Signal,
   StreamListener,
 } from "./types.ts";
 import { DenoSocket, onFault } from "./deno_socket.ts";
@@ -174,17 +175,26 @@ function spawn(
     throw error;
   }
   const status = child.status.then((s) => ({ code: s.code, signal: s.signal ?? null }));
+  const kill = (signal: Signal) => {
+    try {
+      child.kill(signal);
+    } catch (error) {
+      // it exited already
+      if (!(error instanceof TypeError)) throw error;
+    }
+  };
   return {
     pid: child.pid,
     status,
     output: mergeText(child.stdout, child.stderr),
-    kill: (signal) => {
+    kill,
+    killGroup: (signal) => {
       try {
-        child.kill(signal);
-      } catch (error) {
-        // it exited already
-        if (!(error instanceof TypeError)) throw error;
+        Deno.kill(-child.pid, signal);
+      } catch {
+        // no such group (yet): the process alone is signalled
       }
+      kill(signal);
     },
   };
 }

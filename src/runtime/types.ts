@@ -181,6 +181,8 @@ export interface ChildProcess {
   /** Its standard output and error, merged into one stream of text chunks. */
   output: AsyncIterable<string>;
   kill(signal: Signal): void;
+  /** Signals the process and, once it leads a process group (setsid), all of that group. */
+  killGroup(signal: Signal): void;
 }
 
 /** The signals uwsgi-edge sends or handles. */

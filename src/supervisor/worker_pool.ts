@@ -10,13 +10,18 @@ import { type ReadyOptions, workersReady } from "./worker_ready.ts";
 
 const READY_TIMEOUT_MS = 60_000;
 
-/** Starts "$@" only while the edge ($1) is still the parent (it dies with it from then on). */
+/**
+ * Starts "$@" only while the edge ($1) is still the parent (it dies with it from then on).
+ * "$@" starts with setsid where there is one: uWSGI leads a process group of its own, so a
+ * hard stop kills its workers with it, even one forked a moment before (which would
+ * outlive a master killed alone, as its death signal is not set up yet).
+ */
 const GUARD = '[ "$PPID" = "$1" ] || exit 70; shift; exec "$@"';
 
 /**
  * GUARD for a uWSGI that changes its user (which clears its death signal): a root shell
  * stays between the edge and uWSGI. It passes SIGTERM on, turns SIGUSR1 (its own death
- * signal, and the edge's hard stop) into SIGKILL, and ends as uWSGI ended. (Not SIGQUIT:
+ * signal, and the edge's hard stop) into SIGKILL of uWSGI's group, and ends as uWSGI ended. (Not SIGQUIT:
  * a shell cannot trap a signal ignored when it started, as background jobs ignore QUIT.)
  */
 const WATCH = [
@@ -24,7 +29,7 @@ const WATCH = [
   "shift",
   "pid= sig=",
   `trap 'sig=TERM; [ -z "$pid" ] || kill -TERM "$pid"' TERM`,
-  `trap 'sig=KILL; [ -z "$pid" ] || kill -KILL "$pid"' USR1`,
+  `trap 'sig=KILL; [ -z "$pid" ] || kill -s KILL -- -"$pid" "$pid" 2>/dev/null' USR1`,
   '"$@" &',
   "pid=$!",
   '[ -z "$sig" ] || kill -"$sig" "$pid"',
@@ -46,6 +51,8 @@ export class WorkerPool {
   readonly #policy: RestartPolicy;
   /** setpriv, found once; without it uWSGI is spawned directly. */
   readonly #setpriv: string | undefined;
+  /** setsid (util-linux too): with it, uWSGI leads its own process group. */
+  readonly #setsid: string | undefined;
   /** A root watcher runs uWSGI, which changes its user (uid/gid). */
   readonly #watched: boolean;
   #child: ChildProcess | undefined;
@@ -73,6 +80,7 @@ export class WorkerPool {
   ) {
     this.#ownDir = options.ownDir;
     this.#setpriv = options.runtime.findExecutable("setpriv");
+    this.#setsid = options.runtime.findExecutable("setsid");
     this.#watched = this.#setpriv !== undefined && (options.dropsUser ?? false);
     this.#runtime = options.runtime;
     this.#logger = options.logger;
@@ -122,13 +130,15 @@ export class WorkerPool {
     if (this.#setpriv === undefined) return [this.#uwsgi, args];
     const watch = this.#watched;
     const edge = String(this.#runtime.pid());
-    const shell = ["/bin/sh", "-c", watch ? WATCH : GUARD, "sh", edge, this.#uwsgi, ...args];
+    const uwsgi = this.#setsid === undefined ? [this.#uwsgi] : [this.#setsid, this.#uwsgi];
+    const shell = ["/bin/sh", "-c", watch ? WATCH : GUARD, "sh", edge, ...uwsgi, ...args];
     return [this.#setpriv, ["--pdeathsig", watch ? "USR1" : "KILL", ...shell]];
   }
 
-  /** How uWSGI is killed at once: SIGKILL, or SIGUSR1 to its watcher (which kills it). */
-  get #hardStop(): "SIGKILL" | "SIGUSR1" {
-    return this.#watched ? "SIGUSR1" : "SIGKILL";
+  /** Kills uWSGI at once: its process group, or SIGUSR1 to its watcher (which does so). */
+  #hardKill(child: ChildProcess): void {
+    if (this.#watched) child.kill("SIGUSR1");
+    else child.killGroup("SIGKILL");
   }
 
   #name(child: ChildProcess): string {
@@ -173,7 +183,7 @@ export class WorkerPool {
     const child = this.#child;
     if (!child) return;
     child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill(this.#hardStop), graceMs);
+    const timer = setTimeout(() => this.#hardKill(child), graceMs);
     await child.status;
     clearTimeout(timer);
     await this.#gone;
@@ -184,7 +194,7 @@ export class WorkerPool {
   async kill(): Promise<void> {
     this.#stopping = true;
     if (this.#restartTimer !== undefined) clearTimeout(this.#restartTimer);
-    this.#child?.kill(this.#hardStop);
+    if (this.#child) this.#hardKill(this.#child);
     await this.#child?.status;
     if (this.#ownDir) this.#runtime.removePath(this.#ownDir);
   }

@@ -5,6 +5,7 @@ import {
   edgeCommand,
   freePort,
   type Proc,
+  processesWith,
   rawRequest,
   ROOT,
   startEdge,
@@ -214,21 +215,6 @@ Deno.test("e2e: embedded mode without uWSGI exits 2 saying what to install", asy
     /uwsgi-edge: Cannot start the application's workers as uWSGI is not installed at "\/nonexistent\/uwsgi": install it \(apt-get install uwsgi-core uwsgi-plugin-python3\)/,
   );
 });
-
-/** Pids of processes whose command line mentions `text`. */
-function processesWith(text: string): number[] {
-  const pids: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`);
-      if (cmdline.includes(text)) pids.push(Number(entry.name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
-}
 
 Deno.test("e2e: kill -9 of the edge takes its workers down; the next start removes its directory", async () => {
   const parent = tempDir();

@@ -253,6 +253,21 @@ export async function readToEnd(conn: Deno.Conn): Promise<string> {
   return text;
 }
 
+/** Pids of processes whose command line mentions `text`. */
+export function processesWith(text: string): number[] {
+  const pids: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`);
+      if (cmdline.includes(text)) pids.push(Number(entry.name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
 /** The process is still there. */
 export function alive(pid: number): boolean {
   try {
