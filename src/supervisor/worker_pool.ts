@@ -21,8 +21,9 @@ const GUARD = '[ "$PPID" = "$1" ] || exit 70; shift; exec "$@"';
 /**
  * GUARD for a uWSGI that changes its user (which clears its death signal): a root shell
  * stays between the edge and uWSGI. It passes SIGTERM on, turns SIGUSR1 (its own death
- * signal, and the edge's hard stop) into SIGKILL of uWSGI's group, and ends as uWSGI ended. (Not SIGQUIT:
- * a shell cannot trap a signal ignored when it started, as background jobs ignore QUIT.)
+ * signal, and the edge's hard stop) into SIGKILL of uWSGI's group, and ends as uWSGI
+ * ended. (Not SIGQUIT: a shell cannot trap a signal ignored when it started, as
+ * background jobs ignore QUIT.)
  */
 const WATCH = [
   '[ "$PPID" = "$1" ] || exit 70',
