@@ -14,9 +14,8 @@ const RELEASE_FROM = 16384;
  * of them was made). Views of a buffer read only in part are left alone.
  */
 export function release(bytes: Uint8Array): void {
-  if (bytes.length < RELEASE_FROM || bytes.byteOffset !== 0) return;
-  const buffer = bytes.buffer;
-  if (buffer instanceof ArrayBuffer && buffer.byteLength === bytes.length) buffer.transfer(0);
+  // from its first byte to its last: the whole buffer
+  if (bytes.byteOffset === 0) releaseTail(bytes);
 }
 
 /**

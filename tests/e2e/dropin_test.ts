@@ -7,6 +7,7 @@ import {
   alive,
   edgeCommand,
   freePort,
+  noProcessesWith,
   Proc,
   processesWith,
   startEdge,
@@ -257,12 +258,8 @@ Deno.test("e2e: a port in use in embedded mode: exit 1 naming EADDRINUSE, no uWS
       ]);
       assert.equal((await failed.exited()).code, 1, failed.output);
       assert.match(failed.output, /EADDRINUSE/);
-      const deadline = Date.now() + 3000;
-      while (processesWith(parent.path).length > 0 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 50));
-      }
       assert.deepEqual(
-        processesWith(parent.path),
+        await noProcessesWith(parent.path, 3000),
         [],
         `a uWSGI process was orphaned:\n${failed.output}`,
       );

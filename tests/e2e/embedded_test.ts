@@ -4,6 +4,7 @@ import {
   alive,
   edgeCommand,
   freePort,
+  noProcessesWith,
   type Proc,
   processesWith,
   rawRequest,
@@ -236,11 +237,7 @@ Deno.test("e2e: kill -9 of the edge takes its workers down; the next start remov
   assert.ok(processesWith(dir).length >= 3, "uWSGI's master and 2 workers run");
   Deno.kill(edge.pid, "SIGKILL");
   await edge.exited();
-  const deadline = Date.now() + 5000;
-  while (processesWith(dir).length > 0 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.deepEqual(processesWith(dir), [], "no uWSGI process outlives the edge");
+  assert.deepEqual(await noProcessesWith(dir, 5000), [], "no uWSGI process outlives the edge");
   const next = await startEdge(args);
   try {
     await next.waitFor(new RegExp(`removed ${dir}, left by an edge that died`));
@@ -275,11 +272,11 @@ Deno.test({
       assert.equal(uwsgi.length, 3, "uWSGI's master and 2 workers run");
       Deno.kill(edge.pid, "SIGKILL");
       await edge.exited();
-      const deadline = Date.now() + 5000;
-      while (processesWith(parent.path).length > 0 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.deepEqual(processesWith(parent.path), [], "no uWSGI process outlives the edge");
+      assert.deepEqual(
+        await noProcessesWith(parent.path, 5000),
+        [],
+        "no uWSGI process outlives the edge",
+      );
     } finally {
       for (const pid of processesWith(parent.path)) Deno.kill(pid, "SIGKILL");
       await edge.stop();

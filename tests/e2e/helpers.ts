@@ -268,6 +268,15 @@ export function processesWith(text: string): number[] {
   return pids;
 }
 
+/** Waits (bounded) until no process mentions `text`; resolves to those still there. */
+export async function noProcessesWith(text: string, timeoutMs: number): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  while (processesWith(text).length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return processesWith(text);
+}
+
 /** The process is still there. */
 export function alive(pid: number): boolean {
   try {
