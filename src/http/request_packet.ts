@@ -18,6 +18,7 @@ import {
   MAX_FIELDS,
   type RequestHead,
 } from "./request_head.ts";
+import { writePathInfo } from "./packet_path.ts";
 
 /** What stays the same for every request of a listener. */
 export interface PacketTemplate {
@@ -117,70 +118,6 @@ export function encodeVars(vars: ReadonlyArray<readonly [string, string]>): Uint
   return OUT.slice(0, at);
 }
 
-function hexValue(code: number): number {
-  if (code >= 48 && code <= 57) return code - 48;
-  const lower = code | 0x20;
-  if (lower >= 97 && lower <= 102) return lower - 87;
-  return -1;
-}
-
-/** PATH_INFO of `bytes[start, end)` (the path before "?"), as `decodePathInfo()`. */
-function pathInfo(bytes: Uint8Array, start: number, end: number): void {
-  const lengthAt = at;
-  at += 2;
-  const out = at;
-  const hash = bytes.indexOf(35, start);
-  if (hash >= 0 && hash < end) end = hash;
-  // a "/" is held back until the next output byte, so dot segments can swallow it
-  let pending = false;
-  let i = start;
-  while (i < end) {
-    const ch = bytes[i]!;
-    if (ch === 47) {
-      if (pending) OUT[at++] = 47;
-      pending = true;
-      i++;
-      if (bytes[i] === 46 && (i + 1 === end || bytes[i + 1] === 47)) {
-        pending = i + 1 === end;
-        i += 1;
-      } else if (
-        bytes[i] === 46 && bytes[i + 1] === 46 && (i + 2 === end || bytes[i + 2] === 47)
-      ) {
-        // pops the previous output segment, never above the root
-        let cut = at - 1;
-        while (cut >= out && OUT[cut] !== 47) cut--;
-        const popped = cut >= out || at > out;
-        at = cut >= out ? cut : out;
-        pending = i + 2 === end && popped;
-        i += 2;
-      }
-      continue;
-    }
-    if (pending) {
-      OUT[at++] = 47;
-      pending = false;
-    }
-    if (ch !== 37) {
-      OUT[at++] = ch;
-      i++;
-    } else if (bytes[i + 1] === 37) {
-      OUT[at++] = 37;
-      i += 2;
-    } else if (i + 2 >= end) {
-      break; // "%" or "%X" at the very end produce nothing
-    } else {
-      const hi = hexValue(bytes[i + 1]!);
-      const lo = hexValue(bytes[i + 2]!);
-      OUT[at++] = hi < 0 || lo < 0 ? 0 : hi * 16 + lo;
-      i += 3;
-    }
-  }
-  if (pending) OUT[at++] = 47;
-  const n = at - out;
-  OUT[lengthAt] = n & 0xff;
-  OUT[lengthAt + 1] = (n >> 8) & 0xff;
-}
-
 /**
  * Content-Type and Content-Length keep no HTTP_ prefix (spec §1.7); their underscore
  * spellings never get here (the parser drops them).
@@ -276,7 +213,7 @@ export function requestPacket(
   const q = bytes.indexOf(63, head.targetStart);
   if (q >= 0 && q < head.targetEnd) {
     text("PATH_INFO");
-    pathInfo(bytes, head.targetStart, q);
+    at = writePathInfo(bytes, head.targetStart, q, OUT, at);
     text("REQUEST_URI");
     u16(head.targetEnd - head.targetStart);
     copy(bytes, head.targetStart, head.targetEnd);
@@ -288,7 +225,7 @@ export function requestPacket(
     u16(head.targetEnd - head.targetStart);
     copy(bytes, head.targetStart, head.targetEnd);
     text("PATH_INFO");
-    pathInfo(bytes, head.targetStart, head.targetEnd);
+    at = writePathInfo(bytes, head.targetStart, head.targetEnd, OUT, at);
     pair("QUERY_STRING", "");
   }
   pair("SERVER_PROTOCOL", protocol ?? (head.http11 ? "HTTP/1.1" : "HTTP/1.0"));
