@@ -5,15 +5,13 @@
  */
 import { SCRATCH } from "./scratch.ts";
 import { gzipEligible, gzipVary, isContentEncoding } from "./gzip_rules.ts";
+import { RESPONSE_FIELDS, RESPONSE_ROLES, type ResponseHead } from "../uwsgi/response_head.ts";
 import {
-  RESPONSE_FIELDS,
-  RESPONSE_ROLES,
-  type ResponseHead,
   ROLE_ACCEL,
   ROLE_CONTENT_LENGTH,
   ROLE_GZIP_CONTROL,
   ROLE_HOP,
-} from "../uwsgi/response_head.ts";
+} from "../uwsgi/response_fields.ts";
 
 /** How the body travels to the client. */
 export type ClientFraming =

@@ -3,15 +3,13 @@
  * HTTP/1.1 head (parsed by the same parser as every request), and a backend's response
  * head becomes the header object node:http2 sends.
  */
+import { RESPONSE_FIELDS, RESPONSE_ROLES, type ResponseHead } from "../uwsgi/response_head.ts";
 import {
-  RESPONSE_FIELDS,
-  RESPONSE_ROLES,
-  type ResponseHead,
   ROLE_ACCEL,
   ROLE_CONTENT_LENGTH,
   ROLE_GZIP_CONTROL,
   ROLE_HOP,
-} from "../uwsgi/response_head.ts";
+} from "../uwsgi/response_fields.ts";
 import { latin1 } from "./client_head.ts";
 import { gzipEligible, gzipVary, isContentEncoding } from "./gzip_rules.ts";
 import { byteString, RequestError } from "./request_head.ts";

@@ -6,6 +6,8 @@
  * SyntaxError: the edge answers 502 and never relays it.
  */
 
+import { fieldRole, lowerEquals, text } from "./response_fields.ts";
+
 /** Longest response head accepted from a backend. */
 export const MAX_RESPONSE_HEAD = 65536;
 /** Most header fields taken from a backend. */
@@ -13,16 +15,8 @@ export const MAX_RESPONSE_FIELDS = 512;
 
 /** Offsets of the last parsed head's fields: name [4i, 4i+1), value [4i+2, 4i+3). */
 export const RESPONSE_FIELDS = new Int32Array(MAX_RESPONSE_FIELDS * 4);
-/** Role of each field (a bit set of the constants below; 0 = relay as it is). */
+/** Role of each field (a bit set of response_fields.ts' ROLE_*; 0 = relay as it is). */
 export const RESPONSE_ROLES = new Uint8Array(MAX_RESPONSE_FIELDS);
-
-/** Hop-by-hop and framing fields: the edge frames responses itself. */
-export const ROLE_HOP = 1;
-export const ROLE_CONTENT_LENGTH = 2;
-/** uWSGI-Encoding, Vary, Content-Encoding: acted on by http-auto-gzip. */
-export const ROLE_GZIP_CONTROL = 4;
-/** X-Accel-*: instructions to the proxy, never relayed (as nginx). */
-export const ROLE_ACCEL = 8;
 
 /** A parsed response head. */
 export class ResponseHead {
@@ -75,21 +69,6 @@ function headEnd(bytes: Uint8Array, length: number): number {
     i++;
   }
   return -1;
-}
-
-function text(bytes: Uint8Array, start: number, end: number): string {
-  let out = "";
-  for (let i = start; i < end; i++) out += String.fromCharCode(bytes[i]!);
-  return out;
-}
-
-function lowerEquals(bytes: Uint8Array, start: number, end: number, name: string): boolean {
-  if (end - start !== name.length) return false;
-  for (let i = 0; i < name.length; i++) {
-    const c = bytes[start + i]!;
-    if ((c >= 65 && c <= 90 ? c | 0x20 : c) !== name.charCodeAt(i)) return false;
-  }
-  return true;
 }
 
 /** Offset after the line ending at `at`. */
@@ -211,113 +190,6 @@ function cgiStatus(head: ResponseHead, value: string): void {
   if (!m) throw new SyntaxError(`A CGI Status header is malformed: "${value}"`);
   head.status = Number(m[1]);
   head.cgiReason = m[2] ?? "";
-}
-
-/**
- * Reads a Content-Length value (a list of equal numbers counts as one); a repeated field
- * must agree with the first. Differing or malformed values are refused.
- */
-function contentLength(head: ResponseHead, b: Uint8Array, start: number, end: number): void {
-  let i = start;
-  while (i < end) {
-    let n = 0;
-    const digits = i;
-    while (i < end && b[i]! >= 48 && b[i]! <= 57) n = n * 10 + b[i++]! - 48;
-    if (i === digits || i - digits > 15) {
-      throw new SyntaxError(`An invalid Content-Length "${text(b, start, end)}"`);
-    }
-    if (head.contentLength >= 0 && head.contentLength !== n) {
-      throw new SyntaxError(`Conflicting Content-Length values "${text(b, start, end)}"`);
-    }
-    head.contentLength = n;
-    while (i < end && (b[i] === SP || b[i] === HTAB)) i++;
-    if (i < end && b[i++] !== 44) {
-      throw new SyntaxError(`An invalid Content-Length "${text(b, start, end)}"`);
-    }
-    while (i < end && (b[i] === SP || b[i] === HTAB)) i++;
-  }
-}
-
-/** `b[start, end)` starts with `prefix` (lower case ASCII), ignoring case. */
-function startsLower(b: Uint8Array, start: number, end: number, prefix: string): boolean {
-  if (end - start < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) {
-    const c = b[start + i]!;
-    if ((c >= 65 && c <= 90 ? c | 0x20 : c) !== prefix.charCodeAt(i)) return false;
-  }
-  return true;
-}
-
-/** The value is exactly `word` (lower case ASCII), ignoring case. */
-function valueIs(b: Uint8Array, start: number, end: number, word: string): boolean {
-  return end - start === word.length && startsLower(b, start, end, word);
-}
-
-/** What the edge does with a field, and the facts it learns from it. */
-function fieldRole(
-  head: ResponseHead,
-  b: Uint8Array,
-  ns: number,
-  ne: number,
-  vs: number,
-  ve: number,
-): number {
-  switch (ne - ns) {
-    case 2:
-      return lowerEquals(b, ns, ne, "te") ? ROLE_HOP : 0;
-    case 4:
-      if (lowerEquals(b, ns, ne, "vary")) {
-        const value = text(b, vs, ve);
-        head.vary = head.vary === undefined ? value : `${head.vary}, ${value}`;
-        return ROLE_GZIP_CONTROL;
-      }
-      if (lowerEquals(b, ns, ne, "date")) head.hasDate = true;
-      return 0;
-    case 7:
-      if (lowerEquals(b, ns, ne, "upgrade")) return ROLE_HOP;
-      return lowerEquals(b, ns, ne, "trailer") ? ROLE_HOP : 0;
-    case 10:
-      if (lowerEquals(b, ns, ne, "connection")) {
-        if (/(^|,)\s*close\s*(,|$)/i.test(text(b, vs, ve))) head.connectionClose = true;
-        return ROLE_HOP;
-      }
-      return lowerEquals(b, ns, ne, "keep-alive") ? ROLE_HOP : 0;
-    case 12:
-      if (lowerEquals(b, ns, ne, "content-type") && startsLower(b, vs, ve, "text/event-stream")) {
-        const next = b[vs + 17];
-        head.eventStream = vs + 17 === ve || next === 59 || next === SP || next === HTAB;
-      }
-      return 0;
-    case 14:
-      if (lowerEquals(b, ns, ne, "content-length")) {
-        contentLength(head, b, vs, ve);
-        return ROLE_CONTENT_LENGTH;
-      }
-      if (lowerEquals(b, ns, ne, "uwsgi-encoding")) {
-        head.uwsgiGzip = valueIs(b, vs, ve, "gzip");
-        return ROLE_GZIP_CONTROL;
-      }
-      return 0;
-    case 16:
-      if (lowerEquals(b, ns, ne, "content-encoding")) {
-        head.contentEncoding = true;
-        return ROLE_GZIP_CONTROL;
-      }
-      return lowerEquals(b, ns, ne, "proxy-connection") ? ROLE_HOP : 0;
-    case 17:
-      if (lowerEquals(b, ns, ne, "transfer-encoding")) {
-        if (/chunked/i.test(text(b, vs, ve))) head.chunked = true;
-        return ROLE_HOP;
-      }
-      return lowerEquals(b, ns, ne, "x-accel-buffering") ? accel(head, b, vs, ve) : 0;
-    default:
-      return 0;
-  }
-}
-
-function accel(head: ResponseHead, b: Uint8Array, vs: number, ve: number): number {
-  head.noBuffering = valueIs(b, vs, ve, "no");
-  return ROLE_ACCEL;
 }
 
 function plausibleStart(bytes: Uint8Array): boolean {

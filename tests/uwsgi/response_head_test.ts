@@ -4,9 +4,8 @@ import {
   parseResponseHead,
   RESPONSE_ROLES,
   responseHeaders,
-  ROLE_ACCEL,
-  ROLE_HOP,
 } from "../../src/uwsgi/response_head.ts";
+import { ROLE_ACCEL, ROLE_HOP } from "../../src/uwsgi/response_fields.ts";
 
 const bytes = (text: string) => new Uint8Array([...text].map((c) => c.charCodeAt(0)));
 const text = (b: Uint8Array, start: number, end: number) =>
