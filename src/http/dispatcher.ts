@@ -11,8 +11,14 @@
 import type { StaticPool } from "../balancer/static_pool.ts";
 import type { NodeConfig } from "../config/load.ts";
 import type { ConnectAddress } from "../runtime/types.ts";
-import type { SubscriptionNode } from "../subscription/node.ts";
 import type { Registry } from "../subscription/registry.ts";
+import {
+  type Granted,
+  isBusy,
+  type NodeLoad,
+  staticGrant,
+  subscriptionGrant,
+} from "./node_grant.ts";
 
 /** Attempts per request: the first and at most 3 retries. */
 export const MAX_ATTEMPTS = 4;
@@ -20,30 +26,6 @@ export const MAX_ATTEMPTS = 4;
 const BUSY_RETRY_MS = 10;
 /** Queue entries looked at per node release (a head waiting on a saturated key can't block all). */
 const SCAN_LIMIT = 64;
-
-/** A node granted to a request. */
-export interface Granted {
-  name: string;
-  address: ConnectAddress;
-  modifier1: number;
-  modifier2: number;
-  /** Load record of the node (shared by every grant of it). */
-  load: NodeLoad;
-  /** The subscription node, to release it in the registry. */
-  subscription: SubscriptionNode | undefined;
-  /** The static or fallback node, to mark it failed. */
-  config: NodeConfig | undefined;
-}
-
-/** Requests in flight on one node address. */
-export interface NodeLoad {
-  key: string;
-  inflight: number;
-  /** The listen queue was full: requests wait; each release (or probe) lets one in. */
-  busy: boolean;
-  /** While busy: waiting requests that may go to the node now. */
-  slots: number;
-}
 
 /** A request waiting for, or holding, a node. */
 export interface Ticket {
@@ -310,40 +292,4 @@ export class Dispatcher {
         : `no node could be connected (${(ticket.causes ?? []).join("; ")})`,
     };
   }
-}
-
-function staticGrant(config: NodeConfig, name: string, load: NodeLoad): Granted {
-  return {
-    name,
-    address: config.address,
-    modifier1: 0,
-    modifier2: 0,
-    load,
-    subscription: undefined,
-    config,
-  };
-}
-
-function subscriptionGrant(node: SubscriptionNode, load: NodeLoad): Granted {
-  return {
-    name: node.name,
-    address: node.address,
-    modifier1: node.modifier1,
-    modifier2: node.modifier2,
-    load,
-    subscription: node,
-    config: undefined,
-  };
-}
-
-/**
- * A connect error that means "listen queue full": EAGAIN on unix sockets. Bun reports that
- * as ECONNREFUSED, which also means "nobody listens": a node with requests in flight has a
- * listener, so there a refusal is taken for a full queue.
- */
-function isBusy(error: Error & { code?: string }, node: Granted): boolean {
-  if (error.code === "EAGAIN" || error.code === "EWOULDBLOCK") return true;
-  if (/temporarily unavailable|os error 11\b/i.test(error.message)) return true;
-  return error.code === "ECONNREFUSED" && node.address.transport === "unix" &&
-    node.load.inflight > 0;
 }

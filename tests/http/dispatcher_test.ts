@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { StaticPool } from "../../src/balancer/static_pool.ts";
 import type { NodeConfig } from "../../src/config/config_types.ts";
-import { Dispatcher, type Granted, type Ticket } from "../../src/http/dispatcher.ts";
+import { Dispatcher, type Ticket } from "../../src/http/dispatcher.ts";
+import type { Granted } from "../../src/http/node_grant.ts";
 
 function node(path: string): NodeConfig {
   return { spec: path, address: { transport: "unix", path } };
