@@ -28,17 +28,11 @@ export function metricsText(s: MetricsSources): string {
   const metric = (name: string, type: string, help: string, lines: string[]) => {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...lines);
   };
-  const requests: string[] = [];
-  for (const [code, nodes] of Object.entries(c.byStatus).sort()) {
-    for (const [node, n] of Object.entries(nodes).sort()) {
-      requests.push(`uwsgi_edge_requests_total{code="${code}",node="${label(node)}"} ${n}`);
-    }
-  }
   metric(
     "uwsgi_edge_requests_total",
     "counter",
     "Requests answered, by status class and node.",
-    requests,
+    requestLines(c),
   );
   metric("uwsgi_edge_requests_in_flight", "gauge", "Requests being served now.", [
     `uwsgi_edge_requests_in_flight ${c.inFlight}`,
@@ -46,23 +40,11 @@ export function metricsText(s: MetricsSources): string {
   metric("uwsgi_edge_queue_waiting", "gauge", "Requests waiting for a free node.", [
     `uwsgi_edge_queue_waiting ${c.waiting}`,
   ]);
-  const buckets: string[] = [];
-  let cumulative = 0;
-  LATENCY_BUCKETS.forEach((le, i) => {
-    cumulative += c.latency[i]!;
-    buckets.push(`uwsgi_edge_request_duration_seconds_bucket{le="${le}"} ${cumulative}`);
-  });
-  cumulative += c.latency[LATENCY_BUCKETS.length]!;
-  buckets.push(
-    `uwsgi_edge_request_duration_seconds_bucket{le="+Inf"} ${cumulative}`,
-    `uwsgi_edge_request_duration_seconds_sum ${c.latencySum.toFixed(6)}`,
-    `uwsgi_edge_request_duration_seconds_count ${cumulative}`,
-  );
   metric(
     "uwsgi_edge_request_duration_seconds",
     "histogram",
     "Time from the request head to the last response byte handed to the client.",
-    buckets,
+    latencyLines(c),
   );
   metric("uwsgi_edge_response_bytes_total", "counter", "Response body bytes sent to clients.", [
     `uwsgi_edge_response_bytes_total ${c.bytesOut}`,
@@ -107,4 +89,32 @@ export function metricsText(s: MetricsSources): string {
     ),
   );
   return out.join("\n") + "\n";
+}
+
+/** The request counter's lines: one per status class and node. */
+function requestLines(c: CounterSnapshot): string[] {
+  const lines: string[] = [];
+  for (const [code, nodes] of Object.entries(c.byStatus).sort()) {
+    for (const [node, n] of Object.entries(nodes).sort()) {
+      lines.push(`uwsgi_edge_requests_total{code="${code}",node="${label(node)}"} ${n}`);
+    }
+  }
+  return lines;
+}
+
+/** The latency histogram's lines: cumulative buckets, sum and count. */
+function latencyLines(c: CounterSnapshot): string[] {
+  const lines: string[] = [];
+  let cumulative = 0;
+  LATENCY_BUCKETS.forEach((le, i) => {
+    cumulative += c.latency[i]!;
+    lines.push(`uwsgi_edge_request_duration_seconds_bucket{le="${le}"} ${cumulative}`);
+  });
+  cumulative += c.latency[LATENCY_BUCKETS.length]!;
+  lines.push(
+    `uwsgi_edge_request_duration_seconds_bucket{le="+Inf"} ${cumulative}`,
+    `uwsgi_edge_request_duration_seconds_sum ${c.latencySum.toFixed(6)}`,
+    `uwsgi_edge_request_duration_seconds_count ${cumulative}`,
+  );
+  return lines;
 }
