@@ -8,7 +8,6 @@ import os from "node:os";
 import process from "node:process";
 import type {
   AcceptHandlers,
-  ChildProcess,
   ConnectAddress,
   ConnectEvents,
   ListenAddress,
@@ -18,11 +17,11 @@ import type {
   StreamListener,
   StreamSocket,
 } from "./types.ts";
-import { mergeText } from "./_merge_text.ts";
 import { listenTls, onTlsFault } from "./_node_tls.ts";
 import { h2Server } from "./_h2_pipe.ts";
 import { openTempFile } from "./_temp_file.ts";
 import { listenDatagram } from "./_bun_datagram.ts";
+import { spawn } from "./_bun_spawn.ts";
 import { chown, fdLimit, listDir, makeDir, openFds } from "./_limits.ts";
 
 /** The few Bun APIs used here, typed for the Deno type checker. */
@@ -39,17 +38,6 @@ interface BunApi {
   main: string;
   listen(options: Record<string, unknown>): { port?: number; stop(closeActive?: boolean): void };
   connect(options: Record<string, unknown>): Promise<BunSocket>;
-  spawn(
-    cmd: string[],
-    options: Record<string, unknown>,
-  ): {
-    pid: number;
-    exited: Promise<number>;
-    signalCode: string | null;
-    stdout: ReadableStream<Uint8Array>;
-    stderr: ReadableStream<Uint8Array>;
-    kill(signal?: string): void;
-  };
   which(name: string): string | null;
 }
 
@@ -166,14 +154,29 @@ function backendHandlers(tcp: boolean) {
       if (tcp) socket.setNoDelay(true);
       (socket.data as ConnectEvents).opened(socket);
     },
-    connectError(socket: BunSocket, error: Error) {
-      (socket.data as ConnectEvents).connectFailed(error);
+    connectError(socket: BunSocket, error: Error & { code?: string }) {
+      (socket.data as ConnectEvents).connectFailed(describeConnectError(error));
     },
     error(socket: BunSocket, error: Error) {
       reportFault(error);
       socket.terminate();
     },
   };
+}
+
+/**
+ * Bun's connect errors all say "Failed to connect" (their code tells ENOENT from the rest,
+ * which it reports as ECONNREFUSED): the logs say what failed, in the words of `deno run`.
+ */
+const CONNECT_ERRORS: Record<string, string> = {
+  ENOENT: "No such file or directory (os error 2)",
+  ECONNREFUSED: "Connection refused (os error 111)",
+};
+
+function describeConnectError(error: Error & { code?: string }): Error {
+  const text = CONNECT_ERRORS[error.code ?? ""];
+  if (text === undefined) return error;
+  return Object.assign(new Error(text), { code: error.code });
 }
 
 let reportFault: (error: Error) => void = (error) => {
@@ -194,44 +197,6 @@ function connect(address: ConnectAddress, owner: ConnectEvents): void {
       data: owner,
       socket: TCP_BACKEND,
     });
-  }
-}
-
-function spawn(
-  command: string,
-  args: string[],
-  options: { env?: Record<string, string> } = {},
-): ChildProcess {
-  let child: ReturnType<BunApi["spawn"]>;
-  try {
-    child = bun.spawn([command, ...args], {
-      ...(options.env ? { env: options.env } : {}),
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-  } catch (error) {
-    if ((error as { code?: string }).code === "ENOENT") throw new Error(`${command}: not found`);
-    throw error;
-  }
-  return {
-    pid: child.pid,
-    status: child.exited.then((code) => ({ code, signal: child.signalCode })),
-    output: mergeText(child.stdout, child.stderr),
-    kill: (signal) => child.kill(signal),
-    killGroup: (signal) => {
-      signalGroup(child.pid, signal);
-      child.kill(signal);
-    },
-  };
-}
-
-/** Signals the process group `pid` leads, if it leads one. */
-function signalGroup(pid: number, signal: string): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // no such group (yet): the process alone is signalled
   }
 }
 

@@ -149,7 +149,7 @@ Deno.test("e2e: load balancing skips a dead node; all dead -> 502; slow -> 504",
     await a.stop("SIGINT");
     await b.stop("SIGINT");
   }
-  await t.step("every node dead gives 502 with a short body", async () => {
+  await t.step("every node dead gives 502 with a short body, the log saying why", async () => {
     const port2 = freePort();
     const edge2 = await startEdge([
       "--http",
@@ -163,7 +163,14 @@ Deno.test("e2e: load balancing skips a dead node; all dead -> 502; slow -> 504",
       const res = await fetch(`http://127.0.0.1:${port2}/`);
       assert.equal(res.status, 502);
       assert.equal(await res.text(), "502 Bad Gateway\n");
+      // each node's own cause, in the same words on both runtimes
       await edge2.waitFor(/=> 502: no node could be connected/);
+      const line = edge2.output.split("\n").find((l) => l.includes("no node could be"))!;
+      assert.match(
+        line,
+        new RegExp(`127\\.0\\.0\\.1:${dead}: Connection refused \\(os error 111\\)`),
+      );
+      assert.match(line, /missing\.sock: No such file or directory \(os error 2\)/);
     } finally {
       await edge2.stop();
     }
