@@ -118,20 +118,25 @@ async function listen(
     ? { unix: address.path }
     : { hostname: address.hostname, port: address.port, reusePort: options.reusePort ?? false };
   const secure = tls ? tlsAcceptHandlers(handlers, unix) : undefined;
-  const server = bun.listen({
-    ...where,
-    allowHalfOpen: true,
-    socket: secure ? secure.socket : acceptHandlers(handlers, unix),
-    ...(tls
-      ? {
-        tls: {
-          cert: tls.cert,
-          key: tls.key,
-          ALPNProtocols: alpnList(secure?.h2 ? ["h2", "http/1.1"] : ["http/1.1"]),
-        },
-      }
-      : {}),
-  });
+  let server: ReturnType<BunApi["listen"]>;
+  try {
+    server = bun.listen({
+      ...where,
+      allowHalfOpen: true,
+      socket: secure ? secure.socket : acceptHandlers(handlers, unix),
+      ...(tls
+        ? {
+          tls: {
+            cert: tls.cert,
+            key: tls.key,
+            ALPNProtocols: alpnList(secure?.h2 ? ["h2", "http/1.1"] : ["http/1.1"]),
+          },
+        }
+        : {}),
+    });
+  } catch (error) {
+    throw describe(error as Error & { code?: string });
+  }
   let closed = false;
   return {
     address: address.transport === "unix"
@@ -155,7 +160,7 @@ function backendHandlers(tcp: boolean) {
       (socket.data as ConnectEvents).opened(socket);
     },
     connectError(socket: BunSocket, error: Error & { code?: string }) {
-      (socket.data as ConnectEvents).connectFailed(describeConnectError(error));
+      (socket.data as ConnectEvents).connectFailed(describe(error));
     },
     error(socket: BunSocket, error: Error) {
       reportFault(error);
@@ -165,16 +170,20 @@ function backendHandlers(tcp: boolean) {
 }
 
 /**
- * Bun's connect errors all say "Failed to connect" (their code tells ENOENT from the rest,
- * which it reports as ECONNREFUSED): the logs say what failed, in the words of `deno run`.
+ * Bun's socket errors say only "Failed to connect" or "Failed to listen at ...", their code
+ * telling the cause (connect errors other than ENOENT come as ECONNREFUSED): the logs say
+ * the cause, in the words of `deno run`.
  */
-const CONNECT_ERRORS: Record<string, string> = {
+const SYSTEM_ERRORS: Record<string, string> = {
   ENOENT: "No such file or directory (os error 2)",
+  EACCES: "Permission denied (os error 13)",
+  EADDRINUSE: "Address already in use (os error 98)",
+  EADDRNOTAVAIL: "Cannot assign requested address (os error 99)",
   ECONNREFUSED: "Connection refused (os error 111)",
 };
 
-function describeConnectError(error: Error & { code?: string }): Error {
-  const text = CONNECT_ERRORS[error.code ?? ""];
+function describe(error: Error & { code?: string }): Error {
+  const text = SYSTEM_ERRORS[error.code ?? ""];
   if (text === undefined) return error;
   return Object.assign(new Error(text), { code: error.code });
 }

@@ -257,7 +257,7 @@ Deno.test("e2e: a port in use in embedded mode: exit 1 naming EADDRINUSE, no uWS
         ...["--processes", "2", "--http-temp-path", parent.path],
       ]);
       assert.equal((await failed.exited()).code, 1, failed.output);
-      assert.match(failed.output, /EADDRINUSE/);
+      assert.match(failed.output, /EADDRINUSE: Address already in use \(os error 98\)/);
       assert.deepEqual(
         await noProcessesWith(parent.path, 3000),
         [],
