@@ -1,4 +1,8 @@
-/** The only writer of log lines. Lines from one event-loop turn go out in one write. */
+/**
+ * The only writer of log lines. Lines from one turn of the event loop go out in one write:
+ * the flush waits for `setImmediate`, which runs once the turn's I/O callbacks are done (a
+ * microtask would run after each callback, so under load that was one write per request).
+ */
 
 /** Where log text goes (a runtime's stderr, or a test's array). */
 export type LogSink = (text: string) => void;
@@ -103,7 +107,9 @@ export class Logger {
     this.#pending += line + "\n";
     if (!this.#scheduled) {
       this.#scheduled = true;
-      queueMicrotask(() => this.flush());
+      setImmediate(this.#flushLater);
     }
   }
+
+  readonly #flushLater = () => this.flush();
 }

@@ -59,6 +59,21 @@ export async function main(args: readonly string[], runtime: Runtime): Promise<n
     runtime.now,
     routerIndex ? routerTag(routerIndex, runtime.pid()) : "",
   );
+  try {
+    return await run(args, runtime, logger, routerIndex);
+  } finally {
+    // lines wait for the end of the event loop's turn: the process exits before that
+    logger.flush();
+  }
+}
+
+/** main() once the logger is made. */
+async function run(
+  args: readonly string[],
+  runtime: Runtime,
+  logger: Logger,
+  routerIndex: string | undefined,
+): Promise<number> {
   let loaded: Loaded;
   try {
     loaded = readConfig(args, runtime);
