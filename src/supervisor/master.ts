@@ -12,7 +12,7 @@ import type { Runtime } from "../runtime/types.ts";
 import { VERSION } from "../version.ts";
 import { EXIT_CONFIG, EXIT_RUNTIME, nodeLimit, unixNode } from "./_common.ts";
 import { startWorkers, workerPlugins } from "./embedded.ts";
-import { type MasterContext, type Running, untilStopped } from "./master_signals.ts";
+import { type MasterContext, type Running, stopNow, untilStopped } from "./master_signals.ts";
 import { checkUnknown, uwsgiOptions } from "./uwsgi_options.ts";
 import { startOpsPlane } from "./ops_plane.ts";
 import { RouterChildren } from "./router_children.ts";
@@ -167,12 +167,9 @@ async function startServing(
     await startListeners(running, loaded, ctx);
     return undefined;
   } catch (error) {
-    for (const close of running.closers) await close();
     const bad = error instanceof ConfigError;
     if (!bad) logger.error((error as Error).message);
-    await running.children?.kill();
-    await running.workers?.kill();
-    runtime.removePath(running.dir);
+    await stopNow(running, runtime);
     logger.flush();
     if (!bad) return EXIT_RUNTIME;
     runtime.writeStderr(`uwsgi-edge: ${(error as Error).message}\n`);

@@ -55,11 +55,7 @@ export async function untilStopped(
     }
     if (event === "SIGQUIT") {
       logger.info("SIGQUIT: stopping now");
-      await running.children?.kill();
-      await running.workers?.kill();
-      for (const close of running.closers) await close();
-      running.routers?.engine.close();
-      runtime.removePath(running.dir);
+      await stopNow(running, runtime);
       logger.flush();
       return EXIT_OK;
     }
@@ -73,6 +69,18 @@ export async function untilStopped(
     logger.flush();
     return failed ? EXIT_RUNTIME : EXIT_OK;
   }
+}
+
+/**
+ * Stops everything at once (SIGQUIT, or a start that failed half way): router processes and
+ * workers killed, servers and listeners closed, the runtime directory removed.
+ */
+export async function stopNow(running: Running, runtime: Runtime): Promise<void> {
+  await running.children?.kill();
+  await running.workers?.kill();
+  for (const close of running.closers) await close();
+  running.routers?.engine.close();
+  runtime.removePath(running.dir);
 }
 
 /** The workers always get this long to stop, even when the requests took all the mercy. */
