@@ -2,6 +2,7 @@
  * The only writer of log lines. Lines from one turn of the event loop go out in one write:
  * the flush waits for `setImmediate`, which runs once the turn's I/O callbacks are done (a
  * microtask would run after each callback, so under load that was one write per request).
+ * main() flushes on every way out; flush() by hand only before writing to stderr directly.
  */
 
 /** Where log text goes (a runtime's stderr, or a test's array). */

@@ -75,7 +75,6 @@ export async function runMaster(
   };
   const failed = await startServing(running, loaded, ctx);
   if (failed !== undefined) return failed;
-  logger.flush();
   return await untilStopped(running, fatalSignal, ctx);
 }
 
@@ -137,7 +136,6 @@ async function startEmbedded(
     return { uwsgi, dir, workers };
   } catch (error) {
     logger.error(`the application's workers did not start: ${(error as Error).message}`);
-    logger.flush();
     runtime.removePath(dir);
     return EXIT_RUNTIME;
   }

@@ -56,7 +56,6 @@ export async function untilStopped(
     if (event === "SIGQUIT") {
       logger.info("SIGQUIT: stopping now");
       await stopNow(running, runtime);
-      logger.flush();
       return EXIT_OK;
     }
     const failed = event.startsWith("fatal:");
@@ -66,7 +65,6 @@ export async function untilStopped(
     for (const close of running.closers) await close();
     runtime.removePath(running.dir);
     logger.info("goodbye");
-    logger.flush();
     return failed ? EXIT_RUNTIME : EXIT_OK;
   }
 }

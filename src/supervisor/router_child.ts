@@ -66,11 +66,9 @@ export async function runRouterChild(
     );
   } catch (error) {
     logger.error((error as Error).message);
-    logger.flush();
     return EXIT_RUNTIME;
   }
   logger.info(`router process ${index} ready`);
-  logger.flush();
   const dir = poolFile.slice(0, poolFile.lastIndexOf("/"));
   const writeSnapshot = () => {
     try {
@@ -102,7 +100,6 @@ export async function runRouterChild(
     if (signal !== "SIGQUIT") await routers.stop();
     routers.engine.close();
     await subscriptions?.close();
-    logger.flush();
     return EXIT_OK;
   }
 }
