@@ -15,7 +15,7 @@ import { readFileSync } from "node:fs";
 import process from "node:process";
 
 /** The options, as environment variables. */
-export const JSC_OPTIONS: Readonly<Record<string, string>> = {
+const JSC_OPTIONS: Readonly<Record<string, string>> = {
   BUN_JSC_largeHeapSize: String(32 << 20),
 };
 /** Held in a variable so that the Deno type checker does not resolve it. */
