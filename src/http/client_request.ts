@@ -1,30 +1,24 @@
 /**
  * One request of an HTTP/1.x client connection, from its parsed head to the end of its
- * response: the edge's own answers, the uwsgi packet, the body (buffered in a spool or
- * streamed), the Exchange with a backend, the response relay or a WebSocket tunnel, and
- * the access log line. The connection (its `RequestHost`) owns the socket, the input, the
+ * response: the edge's own answers, the uwsgi packet, the body (its RequestBody), the
+ * Exchange with a backend, the response relay or a WebSocket tunnel, and the access log
+ * line. The connection (its `RequestHost`) owns the socket, the input, the
  * timers and what happens after the request.
  */
 import type { ResponseHead } from "../uwsgi/response_head.ts";
-import { BodyReader, type BodySink } from "./body_reader.ts";
 import { errorResponse } from "./client_head.ts";
-import {
-  admitRequest,
-  CONTINUE,
-  healthAnswer,
-  isHealthCheck,
-  redirectAnswer,
-} from "./edge_answers.ts";
+import { admitRequest, ownAnswer } from "./edge_answers.ts";
 import { Exchange } from "./exchange.ts";
 import type { ExchangeOwner } from "./exchange_context.ts";
 import { forwardingFacts } from "./forwarding.ts";
-import { RequestError, type RequestHead } from "./request_head.ts";
+import type { RequestHead } from "./request_head.ts";
 import { emptyFacts, withVar } from "./request_packet.ts";
 import { type RelayOwner, ResponseRelay } from "./response_relay.ts";
 import type { ServerContext } from "./server_context.ts";
-import { Spool } from "./spool.ts";
+import { type BodyOwner, RequestBody } from "./request_body.ts";
+import type { Spool } from "./spool.ts";
 import { TunnelRelay } from "./tunnel_relay.ts";
-import { BODY, EXCHANGE, type RequestHost, T_BODY, T_SEND, TUNNEL } from "./request_host.ts";
+import { BODY, EXCHANGE, type RequestHost, T_SEND, TUNNEL } from "./request_host.ts";
 import { RequestLog } from "./request_log.ts";
 
 /** Seconds a 503 (queue full or timed out) asks the client to wait. */
@@ -33,14 +27,13 @@ const RETRY_AFTER_S = 1;
 const FACTS = emptyFacts();
 
 /** The request. */
-export class ClientRequest implements ExchangeOwner, RelayOwner, BodySink {
+export class ClientRequest implements ExchangeOwner, RelayOwner, BodyOwner {
   readonly head: RequestHead;
   readonly #host: RequestHost;
   readonly #ctx: ServerContext;
   readonly #log: RequestLog;
   readonly #keepAlive: boolean;
-  #body: BodyReader | null = null;
-  #spool: Spool | null = null;
+  #body: RequestBody | null = null;
   #packet: Uint8Array | null = null;
   #exchange: Exchange | null = null;
   #relay: ResponseRelay | TunnelRelay | null = null;
@@ -67,16 +60,8 @@ export class ClientRequest implements ExchangeOwner, RelayOwner, BodySink {
     const config = ctx.config;
     ctx.counters.begin();
     const reusable = this.#keepAlive && !head.hasBody;
-    if (ctx.listener.redirectPort !== undefined) {
-      const bytes = redirectAnswer(head, ctx.hostname, ctx.listener.redirectPort, reusable);
-      this.#answer(bytes, 301, "https", reusable);
-      return;
-    }
-    if (config.healthPath !== "" && isHealthCheck(head, config.healthPath)) {
-      const ready = ctx.ready();
-      this.#answer(healthAnswer(ready, head, reusable), ready ? 200 : 503, "health", reusable);
-      return;
-    }
+    const own = ownAnswer(ctx, head, reusable);
+    if (own !== null) return this.#answer(own.bytes, own.status, own.node, reusable);
     // the id first: the edge's own answers carry it too
     const facts = forwardingFacts(head, this.#log.peer, trusted, ctx.forwarding, FACTS);
     this.#log.requestId = facts.requestId;
@@ -87,60 +72,43 @@ export class ClientRequest implements ExchangeOwner, RelayOwner, BodySink {
       this.#dispatch(null, false, head.upgradeTo === "websocket" && config.websockets);
       return;
     }
-    this.#body = new BodyReader(head.chunked ? -1 : head.contentLength, config.maxBody);
-    if (
-      head.http11 && head.expect !== undefined && config.manageExpect > 0 &&
-      this.#host.input.bytes === null
-    ) {
-      this.#host.out.write(CONTINUE);
-    }
-    if (head.chunked || config.requestBuffering) {
-      this.#host.enter(BODY);
-      this.#spool = new Spool(config.bodyBufferSize, Infinity, ctx.openTempFile);
-    } else {
-      this.#dispatch(null, true, false);
-    }
+    const body = this.#body = new RequestBody(this.#host, head, this);
+    body.sayContinue(head);
+    if (body.buffered) this.#host.enter(BODY);
+    else this.#dispatch(null, true, false);
     this.readBody();
   }
 
   /** Takes body bytes from the input: into the spool, or to the backend. */
   readBody(): void {
-    const body = this.#body;
     // the request may have ended already: a streamed body's backend refused it at once
-    if (body === null) return;
-    try {
-      body.take(this.#host.input, this);
-    } catch (error) {
-      if (!(error instanceof RequestError)) throw error;
-      return this.answerError(error.status, error.message);
-    }
-    if (!body.done) {
-      if (this.#spool !== null) this.#host.setTimer(T_BODY, this.#ctx.exchanges.timeoutMs);
-    } else if (this.#exchange !== null) {
-      this.#exchange.endBody();
-    } else {
-      this.#bodyBuffered(body.received);
-    }
+    this.#body?.read();
   }
 
-  /** A body piece: into the spool of a buffered request, or to the backend (streamed). */
-  bodyPiece(piece: Uint8Array): void {
-    if (this.#spool !== null) this.#spool.push(piece);
-    else if (!this.#exchange!.send(piece)) this.#host.pauseRead();
+  // --- the body's events -----------------------------------------------------------
+
+  bodyStreamed(piece: Uint8Array): boolean {
+    return this.#exchange!.send(piece);
+  }
+
+  bodyEnded(): void {
+    this.#exchange!.endBody();
+  }
+
+  bodyRefused(status: number, cause: string): void {
+    this.answerError(status, cause);
   }
 
   /** The whole body is here: the backend gets it with its real length. */
-  #bodyBuffered(received: number): void {
-    this.#host.clearTimer();
+  bodyBuffered(spool: Spool, received: number): void {
     if (this.head.chunked) {
       try {
         this.#packet = withVar(this.#packet!, "CONTENT_LENGTH", String(received));
       } catch (error) {
+        spool.dispose();
         return this.answerError(431, (error as Error).message);
       }
     }
-    const spool = this.#spool!;
-    this.#spool = null;
     // the head's strings taken, the reads holding the body are used up once it is copied
     this.head.settle();
     spool.readsFree = true;
@@ -241,11 +209,7 @@ export class ClientRequest implements ExchangeOwner, RelayOwner, BodySink {
   }
 
   failed(status: number, cause: string, node: string): void {
-    const head = this.head;
-    if (!this.#ctx.config.quiet) {
-      const where = node === "-" ? "" : `node ${node}: `;
-      this.#ctx.logger.error(`${head.method} ${head.target} => ${status}: ${where}${cause}`);
-    }
+    this.#log.problem("error", ` => ${status}: ${node === "-" ? "" : `node ${node}: `}${cause}`);
     // an unread body would be taken for the next request: close then
     const reusable = this.#keepAlive && !this.bodyPending;
     const retry = status === 503 ? `Retry-After: ${RETRY_AFTER_S}\r\n` : "";
@@ -305,10 +269,7 @@ export class ClientRequest implements ExchangeOwner, RelayOwner, BodySink {
    * at once (a client that reads nothing, or is gone).
    */
   abort(cause: string, node = this.#node(), hard = false): void {
-    const head = this.head;
-    if (!this.#ctx.config.quiet) {
-      this.#ctx.logger.error(`${head.method} ${head.target} via ${node}: ${cause}`);
-    }
+    this.#log.problem("error", ` via ${node}: ${cause}`);
     this.#log.write(this.#relay?.status ?? 499, this.#relay?.sent ?? 0, node);
     this.#exchange?.abort();
     this.#dispose();
@@ -327,10 +288,7 @@ export class ClientRequest implements ExchangeOwner, RelayOwner, BodySink {
 
   /** The edge answers the request itself with an error, then closes. */
   answerError(status: number, cause: string): void {
-    const head = this.head;
-    if (!this.#ctx.config.quiet) {
-      this.#ctx.logger.warn(`${head.method} ${head.target} => ${status}: ${cause}`);
-    }
+    this.#log.problem("warn", ` => ${status}: ${cause}`);
     this.#exchange?.abort();
     this.#host.out.write(errorResponse(status, false, this.#log.idLine()));
     this.#log.write(status, 0, "-");
@@ -342,8 +300,7 @@ export class ClientRequest implements ExchangeOwner, RelayOwner, BodySink {
   #dispose(): void {
     this.#relay?.dispose();
     this.#relay = null;
-    this.#spool?.dispose();
-    this.#spool = null;
+    this.#body?.dispose();
     this.#body = null;
     this.#exchange = null;
     this.#packet = null;

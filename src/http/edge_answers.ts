@@ -7,8 +7,36 @@ import type { Config } from "../config/load.ts";
 import { httpDate, latin1 } from "./client_head.ts";
 import type { RequestHead } from "./request_head.ts";
 import { type PacketFacts, type PacketTemplate, requestPacket } from "./request_packet.ts";
+import type { ServerContext } from "./server_context.ts";
 
 export const CONTINUE = latin1("HTTP/1.1 100 Continue\r\n\r\n");
+
+/** An answer of the edge's own: its bytes, and the status and node it is logged with. */
+export interface OwnAnswer {
+  bytes: Uint8Array;
+  status: number;
+  node: string;
+}
+
+/** The `http-to-https` redirect or the health check's answer; null for other requests. */
+export function ownAnswer(
+  ctx: Pick<ServerContext, "listener" | "hostname" | "config" | "ready">,
+  head: RequestHead,
+  reusable: boolean,
+): OwnAnswer | null {
+  const port = ctx.listener.redirectPort;
+  if (port !== undefined) {
+    return {
+      bytes: redirectAnswer(head, ctx.hostname, port, reusable),
+      status: 301,
+      node: "https",
+    };
+  }
+  const path = ctx.config.healthPath;
+  if (path === "" || !isHealthCheck(head, path)) return null;
+  const ready = ctx.ready();
+  return { bytes: healthAnswer(ready, head, reusable), status: ready ? 200 : 503, node: "health" };
+}
 
 /** `http-to-https`: 301 to the same URI on https, on `port` when set (spec §2.12). */
 export function redirectAnswer(

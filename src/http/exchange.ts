@@ -6,12 +6,24 @@
  */
 import type { StreamSocket } from "../runtime/types.ts";
 import { HEADER_SIZE } from "../uwsgi/packet.ts";
-import { backendClosed } from "./backend_causes.ts";
 import { Attempt } from "./connect_attempt.ts";
 import type { Timed } from "./deadlines.ts";
+import {
+  ABORT,
+  BODY,
+  closedEnding,
+  COMPLETE,
+  CONNECTING,
+  DONE,
+  type Ending,
+  QUEUED,
+  timeoutEnding,
+  TUNNEL,
+  WAITING,
+} from "./exchange_endings.ts";
 import type { Ticket } from "./dispatcher.ts";
 import type { Granted } from "./node_grant.ts";
-import type { ExchangeContext, ExchangeOwner } from "./exchange_context.ts";
+import type { ExchangeContext, ExchangeOwner, ExchangeRequest } from "./exchange_context.ts";
 import type { RequestHead } from "./request_head.ts";
 import { RequestWriter } from "./request_writer.ts";
 import {
@@ -22,14 +34,6 @@ import {
   READ_TUNNEL,
   ResponseReader,
 } from "./response_reader.ts";
-import type { Spool } from "./spool.ts";
-
-const QUEUED = 0;
-const CONNECTING = 1;
-const WAITING = 2;
-const BODY = 3;
-const TUNNEL = 4;
-const DONE = 5;
 
 /** The exchange. */
 export class Exchange implements Ticket, Timed {
@@ -61,16 +65,7 @@ export class Exchange implements Ticket, Timed {
   constructor(
     ctx: ExchangeContext,
     owner: ExchangeOwner,
-    request: {
-      /** The request; its Host is the routing key (else `hostname`). */
-      head: RequestHead;
-      hostname: string;
-      client: string;
-      packet: Uint8Array;
-      body: Spool | null;
-      streaming: boolean;
-      upgrade: boolean;
-    },
+    request: ExchangeRequest,
   ) {
     this.#ctx = ctx;
     this.#owner = owner;
@@ -201,26 +196,8 @@ export class Exchange implements Ticket, Timed {
   }
 
   #closedBy(error: Error | undefined): void {
-    const why = error ? `: ${error.message}` : "";
-    switch (this.#state) {
-      case WAITING:
-        this.#fail(
-          502,
-          backendClosed(this.#response.partialHead, this.#packet.length - HEADER_SIZE, why),
-        );
-        return;
-      case BODY:
-        if (error || this.#response.unfinished) {
-          this.#abort(`the backend closed the connection before the response ended${why}`);
-        } else {
-          this.#complete();
-        }
-        return;
-      case TUNNEL:
-        if (error) this.#abort(`the backend connection failed${why}`);
-        else this.#complete();
-        return;
-    }
+    const varsSize = this.#packet.length - HEADER_SIZE;
+    this.#end(closedEnding(this.#state, this.#response, varsSize, error));
   }
 
   timedOut(): void {
@@ -242,25 +219,8 @@ export class Exchange implements Ticket, Timed {
         );
         return;
       }
-      case WAITING:
-        if (!this.#bodyEnded) {
-          this.#abort(`the request body stalled for ${ctx.timeoutMs / 1000} s`);
-        } else {
-          this.#fail(504, `no answer for ${ctx.timeoutMs / 1000} s before the response head`);
-        }
-        return;
-      case BODY:
-        // paused: the backend waits for the client, which took nothing meanwhile
-        this.#abort(
-          this.#paused
-            ? `the client read nothing for ${ctx.timeoutMs / 1000} s`
-            : `no data from the backend for ${ctx.timeoutMs / 1000} s`,
-        );
-        return;
-      case TUNNEL:
-        this.#abort(`the tunnel was silent for ${ctx.tunnelTimeoutMs / 1000} s`);
-        return;
     }
+    this.#end(timeoutEnding(this.#state, ctx, this.#bodyEnded, this.#paused));
   }
 
   // --- the owner's side ------------------------------------------------------------
@@ -321,6 +281,13 @@ export class Exchange implements Ticket, Timed {
     this.#ctx.deadlines.delete(this);
     this.#writer.dispose();
     if (this.node !== null) this.#ctx.dispatcher.done(this.node);
+  }
+
+  #end(ending: Ending | null): void {
+    if (ending === null) return;
+    if (ending.how === COMPLETE) this.#complete();
+    else if (ending.how === ABORT) this.#abort(ending.cause);
+    else this.#fail(ending.how, ending.cause);
   }
 
   #complete(): void {

@@ -3,6 +3,25 @@ import type { ConnectAddress, ConnectEvents } from "../runtime/types.ts";
 import type { ResponseHead } from "../uwsgi/response_head.ts";
 import type { Deadlines } from "./deadlines.ts";
 import type { Dispatcher } from "./dispatcher.ts";
+import type { RequestHead } from "./request_head.ts";
+import type { Spool } from "./spool.ts";
+
+/** The request an exchange takes to a backend. */
+export interface ExchangeRequest {
+  /** The request; its Host is the routing key (else `hostname`). */
+  head: RequestHead;
+  hostname: string;
+  /** The client's address (hash balancing). */
+  client: string;
+  /** The uwsgi packet (its modifiers set from the node's when the config leaves them 0). */
+  packet: Uint8Array;
+  /** A buffered body, or null. */
+  body: Spool | null;
+  /** The owner streams the body (or a tunnel's client side) with `send`/`endBody`. */
+  streaming: boolean;
+  /** A WebSocket upgrade: a 101 makes the exchange a tunnel. */
+  upgrade: boolean;
+}
 
 /** What an exchange reports to the request's side. */
 export interface ExchangeOwner {

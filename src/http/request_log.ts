@@ -37,6 +37,12 @@ export class RequestLog {
     }
   }
 
+  /** Logs what went wrong (`rest` follows the method and target), unless `quiet` is set. */
+  problem(level: "error" | "warn", rest: string): void {
+    const ctx = this.#ctx;
+    if (!ctx.config.quiet) ctx.logger[level](`${this.#head.method} ${this.#head.target}${rest}`);
+  }
+
   /** Counts the request and writes its access log line (the first call only). */
   write(status: number, bytes: number, node: string): void {
     if (this.#written) return;
