@@ -16,23 +16,55 @@ export function freePort(): number {
   return port;
 }
 
+/** Temporary directories not cleaned up yet: a failed test's are removed on exit. */
+const dirs = new Set<string>();
+
 /** A private temporary directory, removed by `cleanup()`. */
 export function tempDir(): { path: string; cleanup: () => void } {
   const path = Deno.makeTempDirSync({ prefix: "uwsgi-edge-test-" });
-  return { path, cleanup: () => Deno.removeSync(path, { recursive: true }) };
+  dirs.add(path);
+  return {
+    path,
+    cleanup: () => {
+      dirs.delete(path);
+      Deno.removeSync(path, { recursive: true });
+    },
+  };
 }
 
-/** Every process started here: whatever a failed test left running is killed on exit. */
+/**
+ * Every process started here. A test that failed before stopping what it started (an edge
+ * that did not start, say) leaves them running: on exit they are killed by PID with every
+ * process under them, or a uWSGI master's workers would outlive it.
+ */
 const started = new Set<Proc>();
 globalThis.addEventListener("unload", () => {
-  for (const proc of started) {
+  const pids = [...started].flatMap((proc) => withDescendants(proc.pid));
+  for (const pid of pids) {
     try {
-      Deno.kill(proc.pid, "SIGKILL");
+      Deno.kill(pid, "SIGKILL");
     } catch {
       // it exited already
     }
   }
+  for (const path of dirs) Deno.removeSync(path, { recursive: true });
 });
+
+/** `pid` and the processes under it, from /proc. */
+function withDescendants(pid: number): number[] {
+  const pids = [pid];
+  for (let i = 0; i < pids.length; i++) {
+    try {
+      for (const task of Deno.readDirSync(`/proc/${pids[i]}/task`)) {
+        const children = Deno.readTextFileSync(`/proc/${pids[i]}/task/${task.name}/children`);
+        for (const child of children.split(" ")) if (child.trim()) pids.push(Number(child));
+      }
+    } catch {
+      // it exited already
+    }
+  }
+  return pids;
+}
 
 /** A running child process with its combined output. */
 export class Proc {
