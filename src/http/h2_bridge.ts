@@ -1,9 +1,10 @@
 /**
  * HTTP/2 requests (HTTPS listeners, ALPN h2) through the same engine: each stream's fields
  * are rewritten as an HTTP/1.1 head and parsed by the same parser (same validation, same
- * vars, SERVER_PROTOCOL "HTTP/2.0"), its body buffered, and the Exchange's response written
- * back on node:http2's core stream API (its compatibility layer costs twice the time per
- * request), through the same buffering as HTTP/1.1 responses (h2_response.ts).
+ * vars, SERVER_PROTOCOL "HTTP/2.0"), its body read (h2_request_body.ts), and the
+ * Exchange's response written back on node:http2's core stream API (its compatibility
+ * layer costs twice the time per request), through the same buffering as HTTP/1.1
+ * responses (h2_response.ts).
  */
 import type { Http2Handler, Http2Stream, Peer } from "../runtime/types.ts";
 import type { ResponseHead } from "../uwsgi/response_head.ts";
@@ -18,7 +19,8 @@ import { emptyFacts, requestPacket, withVar } from "./request_packet.ts";
 import { parseRequestHead } from "./request_parser.ts";
 import type { Timed } from "./deadlines.ts";
 import type { ServerContext } from "./server_context.ts";
-import { Spool } from "./spool.ts";
+import type { Spool } from "./spool.ts";
+import { type H2BodyTaker, readH2Body } from "./h2_request_body.ts";
 
 /** HTTP/2's NO_ERROR (a response sent before the whole body came: stop sending it). */
 const NGHTTP2_NO_ERROR = 0;
@@ -36,7 +38,7 @@ export function http2Handler(ctx: ServerContext): Http2Handler {
 }
 
 /** One HTTP/2 stream, from request to response. */
-class H2Request implements ExchangeOwner, H2BodyOwner, Timed {
+class H2Request implements ExchangeOwner, H2BodyOwner, H2BodyTaker, Timed {
   readonly #ctx: ServerContext;
   readonly #stream: Http2Stream;
   readonly #peer: Peer;
@@ -75,72 +77,28 @@ class H2Request implements ExchangeOwner, H2BodyOwner, Timed {
       return;
     }
     this.#head = head;
-    this.#readBody(head);
+    readH2Body(ctx, stream, head, this);
   }
 
-  /**
-   * Buffers the body (HTTP/2 bodies may come without a length), then dispatches; with
-   * http-request-buffering off, a body of known length goes to the backend as it comes.
-   */
-  #readBody(head: RequestHead): void {
-    const stream = this.#stream;
-    const config = this.#ctx.config;
-    const bodiless = stream.endAfterHeaders;
-    if (bodiless || (!config.requestBuffering && head.contentLength >= 0)) {
-      if (!bodiless && config.maxBody > 0 && head.contentLength > config.maxBody) {
-        return this.failed(413, "a body over http-max-body", "-");
-      }
-      // after the frames read with it: a stream the client resets at once (a rapid reset
-      // flood) then never reaches a backend
-      queueMicrotask(() => {
-        if (this.#done || stream.destroyed) return;
-        this.#dispatch(null, !bodiless);
-        if (!bodiless && !this.#done) this.#streamBody(head.contentLength);
-      });
-      return;
-    }
-    const spool = new Spool(config.bodyBufferSize, Infinity, this.#ctx.openTempFile);
-    this.#wait(WAIT_BODY);
-    stream.on("data", (piece) => {
-      if (this.#done) return;
-      this.#wait(WAIT_BODY);
-      if (config.maxBody > 0 && spool.total + piece.length > config.maxBody) {
-        spool.dispose();
-        this.failed(413, "a body over http-max-body", "-");
-        return;
-      }
-      spool.push(piece);
-    });
-    stream.on("end", () => {
-      if (this.#done) return;
-      this.#wait(WAIT_NONE);
-      if (head.contentLength >= 0 && spool.total !== head.contentLength) {
-        spool.dispose();
-        this.failed(400, "a body shorter or longer than its Content-Length", "-");
-        return;
-      }
-      this.#dispatch(spool, false);
-    });
+  // --- the body's side ------------------------------------------------------------
+
+  get over(): boolean {
+    return this.#done;
   }
 
-  /** Body bytes go to the backend as they come; the client waits while it is behind. */
-  #streamBody(length: number): void {
-    const stream = this.#stream;
-    let received = 0;
-    stream.on("data", (piece) => {
-      if (this.#done) return;
-      received += piece.length;
-      if (received > length) return this.failed(400, "a body longer than its Content-Length", "-");
-      if (!this.#exchange!.send(piece)) stream.pause();
-    });
-    stream.on("end", () => {
-      if (this.#done) return;
-      if (received < length) return this.failed(400, "a body shorter than its Content-Length", "-");
-      this.#exchange!.endBody();
-    });
+  send(piece: Uint8Array): boolean {
+    return this.#exchange!.send(piece);
   }
 
-  #dispatch(body: Spool | null, streaming: boolean): void {
+  endBody(): void {
+    this.#exchange!.endBody();
+  }
+
+  bodyProgress(complete: boolean): void {
+    this.#wait(complete ? WAIT_NONE : WAIT_BODY);
+  }
+
+  dispatch(body: Spool | null, streaming: boolean): void {
     const ctx = this.#ctx;
     const head = this.#head!;
     const address = this.#peer.address;
