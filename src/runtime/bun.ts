@@ -23,6 +23,7 @@ import { openTempFile } from "./_temp_file.ts";
 import { listenDatagram } from "./_bun_datagram.ts";
 import { spawn } from "./_bun_spawn.ts";
 import { chown, fdLimit, listDir, makeDir, openFds } from "./_limits.ts";
+import { noteRead, startIdleCollection } from "./_bun_idle_gc.ts";
 
 /** The few Bun APIs used here, typed for the Deno type checker. */
 interface BunSocket extends StreamSocket {
@@ -39,6 +40,7 @@ interface BunApi {
   listen(options: Record<string, unknown>): { port?: number; stop(closeActive?: boolean): void };
   connect(options: Record<string, unknown>): Promise<BunSocket>;
   which(name: string): string | null;
+  gc(synchronous: boolean): void;
 }
 
 const bun = (globalThis as unknown as { Bun: BunApi }).Bun;
@@ -48,7 +50,10 @@ const bun = (globalThis as unknown as { Bun: BunApi }).Bun;
  * when the owner itself closes the socket while it is being made: then nobody listens).
  */
 const streamHandlers = {
-  data: (socket: BunSocket, bytes: Uint8Array) => socket.data.data(bytes),
+  data: (socket: BunSocket, bytes: Uint8Array) => {
+    noteRead();
+    socket.data.data(bytes);
+  },
   drain: (socket: BunSocket) => socket.data?.drain(),
   end: (socket: BunSocket) => socket.data?.end(),
   close: (socket: BunSocket, error?: Error) => socket.data?.closed(error),
@@ -110,6 +115,7 @@ async function listen(
   options: ListenOptions = {},
 ): Promise<StreamListener> {
   const tls = options.tls;
+  startIdleCollection(bun);
   // Bun.listen has no certificate per server name: SNI listeners stay on node:tls
   if (tls && tls.contexts.length > 0) return await listenTls(address, handlers, tls);
   const unix = address.transport === "unix";
