@@ -161,7 +161,7 @@ export class Engine {
         failed(
           `${this.#connections.size} clients use the file descriptors this process may open (ulimit -n ${runtime.fdLimit()}): new ones get 503 (${this.refused} so far); raise the limit`,
         );
-        return sendAndClose(socket, full());
+        return sendAndClose(socket, full(), true);
       },
       failed: (error) => failed(error.message),
     };

@@ -6,24 +6,30 @@ const LINGER_MS = 1000;
 
 /**
  * Writes `bytes` to `socket`, then closes it; what the peer sends is ignored. A peer that
- * does not close its side is cut off after a second: such sockets must not pile up (they
- * are sent when descriptors run short).
+ * does not close its side is cut off after a second: such sockets must not pile up.
+ * `atOnce` closes without waiting for the peer at all (`finish`, where the socket has it),
+ * for refusals when descriptors run short: a descriptor held longer means more refused.
  */
-export function sendAndClose(socket: StreamSocket, bytes: Uint8Array): StreamEvents {
+export function sendAndClose(
+  socket: StreamSocket,
+  bytes: Uint8Array,
+  atOnce = false,
+): StreamEvents {
+  const close = () => atOnce && socket.finish ? socket.finish() : socket.end();
   let rest = bytes;
   const push = () => {
     if (rest.length === 0) return;
     const n = socket.write(rest);
     if (n < 0) return;
     rest = rest.subarray(n);
-    if (rest.length === 0) socket.end();
+    if (rest.length === 0) close();
   };
   push();
   const timer = setTimeout(() => socket.terminate(), LINGER_MS);
   return {
     data: () => {},
     drain: push,
-    end: () => socket.end(),
+    end: close,
     closed: () => clearTimeout(timer),
   };
 }

@@ -32,6 +32,7 @@ interface BunSocket extends StreamSocket {
   remoteAddress?: string;
   remotePort?: number;
   setNoDelay(on: boolean): void;
+  shutdown(): void;
 }
 
 interface BunApi {
@@ -59,6 +60,20 @@ const streamHandlers = {
   close: (socket: BunSocket, error?: Error) => socket.data?.closed(error),
 };
 
+/**
+ * Bun's `end()` closes the socket at once, without shutdown(2): bytes the peer sent that
+ * were not read yet make the kernel reset the connection, and a client still sending (an
+ * early answer to a big upload) gets "connection reset" instead of its response. The
+ * runtime's `end()` is a half-close, Bun's `shutdown()`: the socket is read (the engine
+ * drops what comes) until the peer's FIN or the linger timer. Bun's own `end()` stays as
+ * `finish()`, for a backend whose response is complete.
+ */
+function halfCloseOnEnd(socket: BunSocket): void {
+  const bunSocket = Object.getPrototypeOf(socket) as BunSocket;
+  socket.finish = bunSocket.end;
+  socket.end = bunSocket.shutdown;
+}
+
 /** One handler object per listener: `open` asks the engine for the connection's owner. */
 function acceptHandlers(handlers: AcceptHandlers, unix: boolean) {
   return {
@@ -68,6 +83,7 @@ function acceptHandlers(handlers: AcceptHandlers, unix: boolean) {
       const peer = unix
         ? { address: "0.0.0.0", port: 0 }
         : { address: socket.remoteAddress ?? "0.0.0.0", port: socket.remotePort ?? 0 };
+      halfCloseOnEnd(socket);
       // Bun's write() is a send(2) of the bytes given: nothing is kept
       socket.data = handlers.stream(socket, { peer, tls: false, writesCopy: true });
     },
@@ -96,9 +112,12 @@ function tlsAcceptHandlers(handlers: AcceptHandlers, unix: boolean) {
         const peer = unix
           ? { address: "0.0.0.0", port: 0 }
           : { address: socket.remoteAddress ?? "0.0.0.0", port: socket.remotePort ?? 0 };
-        socket.data = h2 && socket.alpnProtocol === "h2"
-          ? h2.accept(socket, peer)
-          : handlers.stream(socket, { peer, tls: true, writesCopy: true });
+        if (h2 && socket.alpnProtocol === "h2") {
+          socket.data = h2.accept(socket, peer);
+          return;
+        }
+        halfCloseOnEnd(socket);
+        socket.data = handlers.stream(socket, { peer, tls: true, writesCopy: true });
       },
     },
   };
@@ -163,6 +182,7 @@ function backendHandlers(tcp: boolean) {
     ...streamHandlers,
     open(socket: BunSocket) {
       if (tcp) socket.setNoDelay(true);
+      halfCloseOnEnd(socket);
       (socket.data as ConnectEvents).opened(socket);
     },
     connectError(socket: BunSocket, error: Error & { code?: string }) {

@@ -295,3 +295,36 @@ Deno.test("e2e: with request buffering off, an app that answers before a big bod
     }
   });
 });
+
+Deno.test("e2e: a client still sending after an early answer finishes its body, then gets a FIN, not a reset", async () => {
+  await withEdge(["--http-request-buffering=false", "--disable-logging"], async (port) => {
+    // the app answers "/" without reading the body; the edge answers, then must keep reading
+    // (and dropping) the rest: closing with unread bytes makes the kernel reset the
+    // connection, and a client like curl then fails its upload ("Connection reset by peer")
+    const length = 8 * 1024 * 1024;
+    const piece = new Uint8Array(65536);
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    try {
+      await writeAll(
+        conn,
+        encoder.encode(`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${length}\r\n\r\n`),
+      );
+      await writeAll(conn, piece);
+      let answer = "";
+      const buf = new Uint8Array(4096);
+      while (!answer.endsWith("Hello World\n")) {
+        const n = await conn.read(buf);
+        assert.notEqual(n, null, `the connection ended before the answer: ${answer}`);
+        answer += new TextDecoder().decode(buf.subarray(0, n!));
+      }
+      assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
+      assert.match(answer, /\r\nConnection: close\r\n/i);
+      for (let sent = piece.length; sent < length; sent += piece.length) {
+        await writeAll(conn, piece);
+      }
+      assert.equal(await conn.read(buf), null, "a FIN after the answer");
+    } finally {
+      conn.close();
+    }
+  });
+});
