@@ -95,10 +95,6 @@ export class ClientRequest implements ExchangeOwner, RelayOwner, BodyOwner {
     this.#exchange!.endBody();
   }
 
-  bodyRefused(status: number, cause: string): void {
-    this.answerError(status, cause);
-  }
-
   /** The whole body is here: the backend gets it with its real length. */
   bodyBuffered(spool: Spool, received: number): void {
     if (this.head.chunked) {

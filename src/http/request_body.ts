@@ -19,8 +19,8 @@ export interface BodyOwner {
   bodyEnded(): void;
   /** A buffered body was read whole: `received` bytes, in `spool` (the owner's now). */
   bodyBuffered(spool: Spool, received: number): void;
-  /** The body is malformed (400) or larger than `http-max-body` (413). */
-  bodyRefused(status: number, cause: string): void;
+  /** The body is malformed (400) or larger than `http-max-body` (413): the edge answers. */
+  answerError(status: number, cause: string): void;
 }
 
 /** The body of one request. */
@@ -68,7 +68,7 @@ export class RequestBody implements BodySink {
       reader.take(this.#host.input, this);
     } catch (error) {
       if (!(error instanceof RequestError)) throw error;
-      return this.#owner.bodyRefused(error.status, error.message);
+      return this.#owner.answerError(error.status, error.message);
     }
     if (!reader.done) {
       if (this.buffered) this.#host.setTimer(T_BODY, this.#host.ctx.exchanges.timeoutMs);
