@@ -1,5 +1,7 @@
-/** UDP sockets for subscriptions on Bun (unix datagram sockets are not available there). */
+/** Datagram sockets for subscriptions on Bun: UDP here, unix datagram in _bun_unix_datagram.ts. */
 import type { DatagramSocket, ListenAddress } from "./types.ts";
+import { DatagramInbox } from "./_datagram_inbox.ts";
+import { listenUnixDatagram } from "./_bun_unix_datagram.ts";
 
 interface BunUdp {
   udpSocket(options: Record<string, unknown>): Promise<{ close(): void }>;
@@ -7,44 +9,27 @@ interface BunUdp {
 
 const bun = (globalThis as unknown as { Bun: BunUdp }).Bun;
 
-/** A UDP socket bound to `address`; its datagrams queue until received. */
+/** A UDP or unix datagram socket bound to `address`; its datagrams queue until received. */
 export function listenDatagram(address: ListenAddress): DatagramSocket {
-  if (address.transport === "unix") {
-    throw new Error("unix datagram sockets are not available in the Bun build: use host:port");
-  }
-  const queue: Uint8Array[] = [];
-  let waiting: ((bytes: Uint8Array | null) => void) | undefined;
-  let closed = false;
+  if (address.transport === "unix") return listenUnixDatagram(address.path);
+  const inbox = new DatagramInbox();
   const socket = bun.udpSocket({
     hostname: address.hostname,
     port: address.port,
     socket: {
       data(_socket: unknown, data: Uint8Array) {
-        const bytes = data.slice();
-        if (waiting) {
-          const take = waiting;
-          waiting = undefined;
-          take(bytes);
-        } else {
-          queue.push(bytes);
-        }
+        inbox.push(data.slice());
       },
     },
   });
   return {
-    receive() {
-      const next = queue.shift();
-      if (next) return Promise.resolve(next);
-      if (closed) return Promise.resolve(null);
-      return new Promise((resolve) => (waiting = resolve));
-    },
+    receive: () => inbox.receive(),
     sendTo() {
-      return Promise.reject(new Error("unix datagram sockets are not available in the Bun build"));
+      return Promise.reject(new Error("a UDP subscription socket sends to host:port only"));
     },
     close() {
-      closed = true;
+      inbox.close();
       socket.then((s) => s.close(), () => {});
-      waiting?.(null);
     },
   };
 }

@@ -1,6 +1,6 @@
 /** The subscription server with real uWSGI nodes announcing themselves (issue 5). */
 import assert from "node:assert/strict";
-import { BUN_BUILD, freePort, Proc, rawRequest, startEdge, tempDir, TEST_APP } from "./helpers.ts";
+import { freePort, Proc, rawRequest, startEdge, tempDir, TEST_APP } from "./helpers.ts";
 
 function node(name: string, port: number, subscribe: string[]): Proc {
   return new Proc("uwsgi", [
@@ -166,13 +166,12 @@ Deno.test("e2e: subscriptions route by Host with wrr weights; nodes leave and co
 
 Deno.test({
   name: "e2e: a unix-datagram subscription server feeds every router process, with http-to beside",
-  // the Bun runtime has no unix datagram sockets: the Bun-built binary takes host:port only
-  ignore: BUN_BUILD,
 }, async () => {
   const dir = tempDir();
   const port = freePort();
   const subSocket = `${dir.path}/sub.sock`;
-  const [pSub, pStatic] = [freePort(), freePort()];
+  const [pSub, pStatic, pLate] = [freePort(), freePort(), freePort()];
+  let late: Proc | undefined;
   const statics = node("STATIC", pStatic, []);
   await statics.waitFor(/spawned uWSGI worker 1/);
   const edge = await startEdge([
@@ -193,7 +192,20 @@ Deno.test({
     for (let i = 0; i < 20; i++) assert.equal(await ask(port, "app.test"), "SUB");
     // a key without subscribers goes to the http-to node
     assert.equal(await ask(port, "else.test"), "STATIC");
+    // an empty datagram and garbage do not stop the socket: a new node is still heard
+    const sender = Deno.listenDatagram({ transport: "unixpacket", path: `${dir.path}/s.sock` });
+    for (const bytes of [new Uint8Array(0), new Uint8Array([224, 9]), new Uint8Array(0)]) {
+      await sender.send(bytes, { transport: "unixpacket", path: subSocket });
+    }
+    sender.close();
+    await edge.waitFor(/dropped \d+ bad subscription packet/);
+    late = node("LATE", pLate, ["--subscribe-to", `${subSocket}:late.test`]);
+    await edge.waitFor(/\[router 1 pid \d+\] \[subscription\] late\.test => new node/);
+    await edge.waitFor(/\[router 2 pid \d+\] \[subscription\] late\.test => new node/);
+    for (let i = 0; i < 10; i++) assert.equal(await ask(port, "late.test"), "LATE");
+    assert.equal(await ask(port, "app.test"), "SUB");
   } finally {
+    await late?.stop("SIGINT");
     await sub.stop("SIGINT");
     await edge.stop();
     await statics.stop("SIGINT");
