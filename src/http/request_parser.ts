@@ -21,18 +21,13 @@ import {
   RequestHead,
 } from "./request_head.ts";
 import { checkFraming, checkHost } from "./request_rules.ts";
+import { TCHAR } from "../uwsgi/tchar.ts";
 
 const CR = 13;
 const LF = 10;
 const SP = 32;
 const HTAB = 9;
 const COLON = 58;
-
-/** RFC 9110 tchar: the bytes of methods and header names. */
-const TCHAR = new Uint8Array(256);
-for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {
-  TCHAR[c.charCodeAt(0)] = 1;
-}
 
 /**
  * Index just past the blank line ending the head that starts at `start`, or -1 if it is

@@ -1,4 +1,11 @@
-/** A streaming decoder for `Transfer-Encoding: chunked` bodies (backends that chunk). */
+/**
+ * A streaming decoder for `Transfer-Encoding: chunked` bodies (clients' requests, backends
+ * that chunk). Chunk extensions and trailers are read and dropped, within limits of their
+ * own: `http-max-body` counts data only, and without them a client could send endless
+ * extension or trailer bytes as one small request (Node.js limits extensions the same way,
+ * CVE-2024-22019).
+ */
+import { TCHAR } from "./tchar.ts";
 
 const enum State {
   Size,
@@ -13,13 +20,24 @@ const enum State {
 
 /** Longest chunk-size line accepted. */
 const MAX_SIZE_DIGITS = 16;
+/** Most bytes of chunk extensions in one body (all its chunks together). */
+export const MAX_EXTENSION_BYTES = 16384;
+/** Most bytes of trailer fields after the last chunk (the request head's limit). */
+export const MAX_TRAILER_BYTES = 65536;
+const LF = 10;
+const CR = 13;
+const COLON = 58;
 
 /** Feeds chunked bytes in, gets body pieces out; `done` after the last chunk and trailers. */
 export class ChunkedDecoder {
   #state = State.Size;
   #remaining = 0;
   #digits = 0;
+  #extensionBytes = 0;
+  #trailerBytes = 0;
   #trailerLineLength = 0;
+  /** The current trailer line's field name has ended with its colon. */
+  #trailerNameEnded = false;
 
   /** Bytes of the last `decode()` input that belonged to the chunked stream. */
   consumed = 0;
@@ -54,7 +72,10 @@ export class ChunkedDecoder {
           break;
         }
         case State.SizeExt:
-          if (c === 10) this.#afterSize();
+          if (c === LF) this.#afterSize();
+          else if (++this.#extensionBytes > MAX_EXTENSION_BYTES) {
+            throw new RangeError(`The chunk extensions pass ${MAX_EXTENSION_BYTES} bytes`);
+          }
           i++;
           break;
         case State.SizeLf:
@@ -82,18 +103,32 @@ export class ChunkedDecoder {
           i++;
           break;
         case State.Trailer:
-          if (c === 10) {
-            if (this.#trailerLineLength === 0) this.#state = State.Done;
-            this.#trailerLineLength = 0;
-          } else if (c !== 13) {
-            this.#trailerLineLength++;
-          }
+          this.#trailerByte(c);
           i++;
           break;
       }
     }
     this.consumed = i;
     return out;
+  }
+
+  /** One byte of the trailer section: field lines up to an empty line. */
+  #trailerByte(c: number): void {
+    if (++this.#trailerBytes > MAX_TRAILER_BYTES) {
+      throw new RangeError(`The trailers pass ${MAX_TRAILER_BYTES} bytes`);
+    }
+    if (c === LF) {
+      if (this.#trailerLineLength === 0) this.#state = State.Done;
+      else if (!this.#trailerNameEnded) throw new SyntaxError("A trailer line is not a field");
+      this.#trailerLineLength = 0;
+      this.#trailerNameEnded = false;
+      return;
+    }
+    if (c === CR) return;
+    this.#trailerLineLength++;
+    if (this.#trailerNameEnded) return;
+    if (c === COLON && this.#trailerLineLength > 1) this.#trailerNameEnded = true;
+    else if (TCHAR[c] !== 1) throw new SyntaxError("A trailer field name is malformed");
   }
 
   #afterSize(): void {

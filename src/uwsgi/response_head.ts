@@ -7,6 +7,7 @@
  */
 
 import { fieldRole, lowerEquals, text } from "./response_fields.ts";
+import { TCHAR } from "./tchar.ts";
 
 /** Longest response head accepted from a backend. */
 export const MAX_RESPONSE_HEAD = 65536;
@@ -52,11 +53,6 @@ const CR = 13;
 const LF = 10;
 const SP = 32;
 const HTAB = 9;
-
-const TCHAR = new Uint8Array(256);
-for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {
-  TCHAR[c.charCodeAt(0)] = 1;
-}
 
 /** Index just past the blank line ending the head in `bytes[0, length)`, or -1. */
 function headEnd(bytes: Uint8Array, length: number): number {

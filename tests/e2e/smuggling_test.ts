@@ -166,6 +166,38 @@ const CASES: Case[] = [
     "/p",
     "z",
   ),
+  refused(
+    "a request line where trailers go",
+    post("Transfer-Encoding: chunked\r\n", "0\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n"),
+  ),
+  refused(
+    "a trailer line without a colon",
+    post("Transfer-Encoding: chunked\r\n", "1\r\nz\r\n0\r\nX-T\r\n\r\n"),
+  ),
+  refused(
+    "a folded trailer line",
+    post("Transfer-Encoding: chunked\r\n", "1\r\nz\r\n0\r\nX-T: 1\r\n 2\r\n\r\n"),
+  ),
+  refused(
+    "trailers over 64 KiB",
+    post(
+      "Transfer-Encoding: chunked\r\n",
+      `1\r\nz\r\n0\r\n${"X-T: 1234567890\r\n".repeat(4000)}\r\n`,
+    ),
+  ),
+  ok(
+    "16 KiB of chunk extensions",
+    post("Transfer-Encoding: chunked\r\n", `1;${"e".repeat(16000)}\r\nz\r\n0\r\n\r\n`),
+    "/p",
+    "z",
+  ),
+  refused(
+    "chunk extensions over 16 KiB",
+    post(
+      "Transfer-Encoding: chunked\r\n",
+      `1;${"e".repeat(9000)}\r\nz\r\n1;${"e".repeat(9000)}\r\nz\r\n0\r\n\r\n`,
+    ),
+  ),
   ok(
     "a space before the size's CRLF",
     post("Transfer-Encoding: chunked\r\n", "1 \r\nz\r\n0\r\n\r\n"),

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ChunkedDecoder } from "../../src/uwsgi/chunked.ts";
+import { ChunkedDecoder, MAX_EXTENSION_BYTES, MAX_TRAILER_BYTES } from "../../src/uwsgi/chunked.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -42,4 +42,32 @@ Deno.test("ChunkedDecoder rejects malformed sizes and overlong chunks", () => {
     message: "A chunk is longer than its size",
   });
   assert.throws(() => decodeAll(["11111111111111111\r\n"]), RangeError);
+});
+
+Deno.test("ChunkedDecoder takes trailer fields and drops them", () => {
+  const wire = "3\r\nabc\r\n0\r\nX-Sum: 1\r\nExpires:\r\n\r\n";
+  assert.deepEqual(decodeAll([wire]), { body: "abc", done: true });
+  assert.deepEqual(decodeAll(["0\n", "X-Sum: 1\n\n"]), { body: "", done: true });
+});
+
+Deno.test("ChunkedDecoder rejects trailer lines that are not fields", () => {
+  // a request line after the last chunk is not a trailer: it must not be swallowed as one
+  for (const line of ["GET /env HTTP/1.1", "X Sum: 1", ": 1", " folded", "X-Sum"]) {
+    assert.throws(() => decodeAll([`0\r\n${line}\r\n\r\n`]), SyntaxError, line);
+  }
+});
+
+Deno.test("ChunkedDecoder limits chunk extensions and trailers, however they are split", () => {
+  const ext = (n: number) => `1;${"e".repeat(n)}\r\na\r\n`;
+  assert.equal(decodeAll([ext(8000), ext(8000), "0\r\n\r\n"]).done, true);
+  assert.throws(() => decodeAll([ext(8000), ext(8000), ext(1000)]), {
+    name: "RangeError",
+    message: `The chunk extensions pass ${MAX_EXTENSION_BYTES} bytes`,
+  });
+  const field = `X: ${"t".repeat(1000)}\r\n`;
+  assert.equal(decodeAll(["0\r\n", field.repeat(60), "\r\n"]).done, true);
+  assert.throws(() => decodeAll(["0\r\n", ...Array(70).fill(field)]), {
+    name: "RangeError",
+    message: `The trailers pass ${MAX_TRAILER_BYTES} bytes`,
+  });
 });
