@@ -8,7 +8,8 @@
  *
  * A zero-length datagram reads like an end of stream to Bun, which then closes what it
  * watches: so Bun watches a duplicate of the descriptor, and gets a new duplicate when that
- * happens. The socket itself stays bound, and nothing queued on it is lost.
+ * happens (within a second of the last one, a second later). The socket itself stays
+ * bound, and nothing queued on it is lost.
  */
 import fs from "node:fs";
 import type { DatagramSocket } from "./types.ts";
@@ -20,6 +21,8 @@ const SOCK_NONBLOCK = 0o4000;
 const SOCK_CLOEXEC = 0o2000000;
 const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
+/** A watch that ends sooner than this after it began is renewed only after this long. */
+const REWATCH_PAUSE_MS = 1000;
 /** sun_path holds 108 bytes, its NUL included. */
 const MAX_PATH_BYTES = 107;
 /** Held in a variable so that the Deno type checker does not resolve it. */
@@ -129,11 +132,16 @@ export function listenUnixDatagram(path: string): DatagramSocket {
     },
     close() {
       watched = null;
-      // a zero-length datagram (or an error) ended Bun's watch of the duplicate
-      if (!closed) watch();
+      if (closed) return;
+      // a zero-length datagram (or an error) ended Bun's watch of the duplicate; watched
+      // again at once, or after a pause if that keeps happening (no busy loop on an error)
+      if (Date.now() - lastWatch >= REWATCH_PAUSE_MS) watch();
+      else setTimeout(() => closed || watch(), REWATCH_PAUSE_MS);
     },
   };
+  let lastWatch = 0;
   const watch = () => {
+    lastWatch = Date.now();
     const copy = libc.dup(fd);
     if (copy < 0) {
       inbox.fail(new Error(`cannot watch ${path}: ${lastError()}`));
