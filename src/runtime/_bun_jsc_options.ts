@@ -4,7 +4,7 @@
  * every few megabytes read: ~700 in 5 s of 64 KiB uploads, 11-15 µs of pauses per request.
  * A 32 MB floor (`largeHeapSize`) makes them ~3.5x rarer (5.2 µs per request): 6-8% less CPU
  * per request on uploads and 64 KiB responses, none more elsewhere, for ~10-25 MB more peak
- * RSS under load and none idle (README, performance). The binary's counterpart of the 64 MB
+ * RSS under load and none idle (docs/performance.md). The binary's counterpart of the 64 MB
  * initial heap `deno run` gets.
  *
  * JavaScriptCore reads its options from the environment (`BUN_JSC_<name>`) before any script

@@ -1,6 +1,6 @@
 /**
  * The binary (Bun build) starts JavaScriptCore with a 32 MB heap floor: it executes itself
- * once more with BUN_JSC_largeHeapSize set (README, performance). What a user sees: one
+ * once more with BUN_JSC_largeHeapSize set (docs/performance.md). What a user sees: one
  * process, the same pid and arguments, one start banner; a value they set is kept.
  */
 import assert from "node:assert/strict";

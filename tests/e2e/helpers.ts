@@ -218,7 +218,7 @@ export function edgeCommand(): { cmd: string; args: string[] } {
   if (bin) return { cmd: bin, args: [] };
   return {
     cmd: Deno.execPath(),
-    // as `deno task start` runs it (the V8 flag: README, performance)
+    // as `deno task start` runs it (the V8 flag: docs/performance.md)
     args: ["run", "-A", DENO_HEAP_FLAG, "--config", `${ROOT}deno.json`, `${ROOT}main.ts`],
   };
 }
