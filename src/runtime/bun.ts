@@ -24,6 +24,9 @@ import { listenDatagram } from "./_bun_datagram.ts";
 import { spawn } from "./_bun_spawn.ts";
 import { chown, fdLimit, listDir, makeDir, openFds } from "./_limits.ts";
 import { noteRead, startIdleCollection } from "./_bun_idle_gc.ts";
+import { rawHost } from "./_bun_raw.ts";
+import { rawListen } from "./_raw_listener.ts";
+import { rawConnect } from "./_raw_connect.ts";
 
 /** The few Bun APIs used here, typed for the Deno type checker. */
 interface BunSocket extends StreamSocket {
@@ -137,6 +140,15 @@ async function listen(
   startIdleCollection(bun);
   // Bun.listen has no certificate per server name: SNI listeners stay on node:tls
   if (tls && tls.contexts.length > 0) return await listenTls(address, handlers, tls);
+  const raw = tls ? null : ownSockets();
+  if (raw !== null) {
+    try {
+      const listener = rawListen(raw, address, handlers, options.reusePort ?? false);
+      if (listener !== null) return listener;
+    } catch (error) {
+      throw describe(error as Error & { code?: string });
+    }
+  }
   const unix = address.transport === "unix";
   if (address.transport === "unix") fs.rmSync(address.path, { force: true });
   const where = address.transport === "unix"
@@ -221,7 +233,14 @@ let reportFault: (error: Error) => void = (error) => {
 const TCP_BACKEND = backendHandlers(true);
 const UNIX_BACKEND = backendHandlers(false);
 
+/** The binary's own sockets (_bun_raw.ts), or null where Bun's serve. */
+function ownSockets() {
+  return rawHost((error) => reportFault(error), noteRead);
+}
+
 function connect(address: ConnectAddress, owner: ConnectEvents): void {
+  const raw = ownSockets();
+  if (raw !== null && rawConnect(raw, address, owner)) return;
   // the promise is not needed: connectError reports failures (and keeps them handled)
   if (address.transport === "unix") {
     bun.connect({ unix: address.path, data: owner, socket: UNIX_BACKEND });

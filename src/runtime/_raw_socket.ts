@@ -1,0 +1,285 @@
+/**
+ * A connected stream socket of the binary's own (a descriptor in the EventLoop's epoll set,
+ * edge-triggered, read and written by recv(2) and send(2) straight from JavaScript): the
+ * StreamSocket the engine drives. A write is one send(2) of the caller's bytes (the kernel
+ * copies what it takes; nothing is queued here), a read one recv(2) into a shared buffer.
+ *
+ * Edge-triggered means an event comes when something changes, once: a read that filled
+ * less than the buffer emptied the socket (the next bytes will raise a new event), a read
+ * paused by the owner is taken up again on resume() in a later turn.
+ */
+import type { ConnectEvents, StreamEvents, StreamSocket } from "./types.ts";
+import type { EventLoop, Watcher } from "./_event_loop.ts";
+import {
+  EAGAIN,
+  ECONNREFUSED,
+  EINTR,
+  EPOLLERR,
+  EPOLLET,
+  EPOLLHUP,
+  EPOLLIN,
+  EPOLLOUT,
+  EPOLLRDHUP,
+  MSG_NOSIGNAL,
+  osError,
+  SHUT_WR,
+  SO_ERROR,
+  SOL_SOCKET,
+  type Sys,
+} from "./_sys.ts";
+
+/** Bytes asked of one recv(2). */
+export const READ_SIZE = 65536;
+/** A read this big hands the shared buffer itself to the owner (a new one replaces it), a
+ * smaller one a copy of its bytes. */
+const HAND_OVER_FROM = 16384;
+/** Reads of one socket in one event before others get their turn. */
+const READS_PER_EVENT = 16;
+/** What every socket is watched for, from its start to its close. */
+export const SOCKET_EVENTS = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+const END_EVENTS = EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+
+/** What the sockets share: the system calls, the loop, where faults go. */
+export interface SocketHost {
+  sys: Sys;
+  loop: EventLoop;
+  /** An owner threw (a bug): report it (the socket is closed). */
+  fault(error: Error): void;
+  /** A read happened (for the idle collection). */
+  noteRead(): void;
+  /** A buffer for reads, of `size` bytes, contents unset: a plain Uint8Array (slice() copies). */
+  allocate(size: number): Uint8Array;
+}
+
+let scratch: Uint8Array | null = null;
+const optionValue = new Int32Array(1);
+const optionLength = new Int32Array(1);
+
+/** The socket. */
+export class RawSocket implements StreamSocket, Watcher {
+  /** Whose events these are; unset while an accepted socket's owner is being made. */
+  owner: StreamEvents | ConnectEvents | undefined = undefined;
+  readonly #fd: number;
+  readonly #host: SocketHost;
+  #closed = false;
+  #paused = false;
+  #readEnded = false;
+  #writeEnded = false;
+  /** A send failed (the peer is gone): writes are refused, the read side tells the end. */
+  #writeFailed = false;
+  #wantDrain = false;
+  /** Reads to take up in a later turn (resumed, or more than one event's share). */
+  #readLater = false;
+  /** End events (the peer's FIN, an error) seen and not read up to yet. */
+  #readEvents = 0;
+  /** Outgoing, not connected yet (EINPROGRESS), or connected and `opened` not told yet. */
+  #connecting = false;
+  #opening = false;
+  /** Events that came while `opened` was not told yet, handled right after. */
+  #missed = 0;
+
+  constructor(fd: number, host: SocketHost) {
+    this.#fd = fd;
+    this.#host = host;
+  }
+
+  /** The socket was closed (by either side). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Outgoing: starts watching; `opened` is told in this turn or once connect(2) completes. */
+  connecting(inProgress: boolean): number {
+    this.#connecting = inProgress;
+    this.#opening = !inProgress;
+    const result = this.#host.loop.add(this.#fd, SOCKET_EVENTS, this);
+    if (result === 0 && !inProgress) this.#host.loop.later(this);
+    return result;
+  }
+
+  write(bytes: Uint8Array, offset = 0, length = bytes.length - offset): number {
+    if (this.#closed || this.#writeEnded || this.#writeFailed) return -1;
+    const view = offset === 0 ? bytes : bytes.subarray(offset, offset + length);
+    const sys = this.#host.sys;
+    const n = sys.send(this.#fd, view, length, MSG_NOSIGNAL);
+    if (n >= 0) {
+      if (n < length) this.#wantDrain = true;
+      return n;
+    }
+    if (sys.errno() === EAGAIN) {
+      this.#wantDrain = true;
+      return 0;
+    }
+    // EPIPE, ECONNRESET: what the peer sent before may still be read; reads tell the end
+    this.#writeFailed = true;
+    return -1;
+  }
+
+  pause(): void {
+    this.#paused = true;
+  }
+
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    if (this.#closed || this.#readEnded) return;
+    // bytes may have come (their event passed) while paused
+    this.#readLater = true;
+    this.#host.loop.later(this);
+  }
+
+  end(): void {
+    if (this.#closed || this.#writeEnded) return;
+    this.#writeEnded = true;
+    if (this.#readEnded) this.#close(undefined);
+    else this.#host.sys.shutdown(this.#fd, SHUT_WR);
+  }
+
+  terminate(): void {
+    this.#close(undefined);
+  }
+
+  /** Everything taken is with the kernel already: closes now. */
+  finish(): void {
+    this.#close(undefined);
+  }
+
+  ready(events: number): void {
+    if (this.#closed) return;
+    if (events === 0) return this.#later();
+    if (this.#connecting) return this.#connected(events);
+    if (this.#opening) {
+      this.#missed |= events;
+      return;
+    }
+    if (events & (EPOLLIN | END_EVENTS)) {
+      this.#readEvents |= events & END_EVENTS;
+      if (!this.#paused) this.#read();
+    }
+    if (this.#closed) return;
+    if (events & EPOLLERR) return this.#failed();
+    if ((events & EPOLLOUT) && this.#wantDrain) {
+      this.#wantDrain = false;
+      try {
+        this.owner?.drain();
+      } catch (error) {
+        this.#fault(error as Error);
+      }
+    }
+  }
+
+  #later(): void {
+    if (this.#opening) {
+      this.#opening = false;
+      try {
+        (this.owner as ConnectEvents).opened(this);
+      } catch (error) {
+        return this.#fault(error as Error);
+      }
+      const missed = this.#missed;
+      this.#missed = 0;
+      if (missed !== 0 && !this.#closed) this.ready(missed);
+    }
+    if (this.#readLater && !this.#paused && !this.#closed) {
+      this.#readLater = false;
+      this.#read();
+    }
+  }
+
+  /** connect(2) completed: opened, or failed as SO_ERROR says. */
+  #connected(events: number): void {
+    const errno = this.#socketError();
+    if (errno !== 0 || (events & (EPOLLERR | EPOLLHUP)) !== 0) {
+      this.#closed = true;
+      this.#host.loop.forget(this.#fd);
+      this.#host.sys.close(this.#fd);
+      try {
+        (this.owner as ConnectEvents).connectFailed(osError(this.#host.sys, errno || ECONNREFUSED));
+      } catch (error) {
+        this.#host.fault(error as Error);
+      }
+      return;
+    }
+    this.#connecting = false;
+    this.#opening = true;
+    this.#missed = events & ~EPOLLOUT;
+    this.#later();
+  }
+
+  #read(): void {
+    const host = this.#host;
+    const sys = host.sys;
+    for (let reads = 0; reads < READS_PER_EVENT; reads++) {
+      if (this.#paused || this.#closed || this.#readEnded) return;
+      const buffer = scratch ??= host.allocate(READ_SIZE);
+      const n = sys.recv(this.#fd, buffer, READ_SIZE, 0);
+      if (n > 0) {
+        host.noteRead();
+        let bytes: Uint8Array;
+        if (n >= HAND_OVER_FROM) {
+          bytes = buffer.subarray(0, n);
+          scratch = null;
+        } else {
+          bytes = buffer.slice(0, n);
+        }
+        try {
+          this.owner!.data(bytes);
+        } catch (error) {
+          return this.#fault(error as Error);
+        }
+        // a short read emptied the socket, unless the peer's end is still to be read
+        if (n < READ_SIZE && (this.#readEvents & END_EVENTS) === 0) return;
+        continue;
+      }
+      if (n === 0) return this.#ended();
+      const errno = sys.errno();
+      if (errno === EAGAIN) return;
+      if (errno !== EINTR) return this.#close(osError(sys, errno));
+    }
+    // more than one event's share: the rest in a later turn
+    this.#readLater = true;
+    host.loop.later(this);
+  }
+
+  #ended(): void {
+    this.#readEnded = true;
+    try {
+      this.owner!.end();
+    } catch (error) {
+      return this.#fault(error as Error);
+    }
+    if (this.#writeEnded) this.#close(undefined);
+  }
+
+  #failed(): void {
+    const errno = this.#socketError();
+    this.#close(errno === 0 ? undefined : osError(this.#host.sys, errno));
+  }
+
+  /** The socket's pending error (SO_ERROR), 0 when none. */
+  #socketError(): number {
+    optionValue[0] = 0;
+    optionLength[0] = 4;
+    this.#host.sys.getsockopt(this.#fd, SOL_SOCKET, SO_ERROR, optionValue, optionLength);
+    return optionValue[0]!;
+  }
+
+  #fault(error: Error): void {
+    this.#host.fault(error);
+    this.#close(undefined);
+  }
+
+  #close(error: Error | undefined): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#host.loop.forget(this.#fd);
+    this.#host.sys.close(this.#fd);
+    const owner = this.owner;
+    if (owner === undefined) return;
+    try {
+      owner.closed(error);
+    } catch (fault) {
+      this.#host.fault(fault as Error);
+    }
+  }
+}
