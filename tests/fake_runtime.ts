@@ -31,6 +31,7 @@ export function fakeRuntime(
 
     listen: () => Promise.reject(new Error("no listening in the fake runtime")),
     writesCopy: false,
+    readPool: () => null,
     onFault: () => {},
     openTempFile: () => {
       throw new Error("no temp files in the fake runtime");

@@ -21,6 +21,7 @@ import { HealthChecker } from "./health_check.ts";
 import { type ForwardingPolicy, RequestIds } from "./forwarding.ts";
 import { encodeHeaders, packetTemplate, type ServerContext } from "./server_context.ts";
 import { TrustedProxies } from "./trust.ts";
+import { usePool } from "./release.ts";
 
 /** What the engine is built from. */
 export interface EngineDeps {
@@ -67,6 +68,7 @@ export class Engine {
     const { config, runtime, logger } = deps;
     const fault = (error: Error) => logger.error(`internal error: ${error.stack ?? error}`);
     runtime.onFault(fault);
+    usePool(runtime.readPool());
     this.deadlines = new Deadlines(runtime.now, fault);
     this.maxClients = Math.max(
       1,

@@ -12,7 +12,7 @@ import { type OpenTempFile, Spool } from "./spool.ts";
 export const PAUSE_AT = 65536;
 
 /** Where the queue writes: a client socket (or an HTTP/2 stream made to look like one). */
-export type ByteSink = Pick<StreamSocket, "write">;
+export type ByteSink = Pick<StreamSocket, "write" | "writePair">;
 
 /** Limits of buffered responses. */
 export interface BufferLimits {
@@ -99,6 +99,38 @@ export class OutQueue {
     const n = this.#socket.write(bytes, 0, length);
     if (n === length || n < 0) return true;
     return this.write(bytes.slice(n, length));
+  }
+
+  /** The socket sends two pieces in one call (writePair): joining them by a copy is not needed. */
+  get pairs(): boolean {
+    return this.#copies && this.#socket.writePair !== undefined;
+  }
+
+  /**
+   * writeCopy(`scratch`, `length`), then `bytes`, in one system call where the socket can.
+   * `read` is the socket read `bytes` came from, given back once all of it was sent (null:
+   * none). False when the source should pause.
+   */
+  writePair(
+    scratch: Uint8Array,
+    length: number,
+    bytes: Uint8Array,
+    read: Uint8Array | null,
+  ): boolean {
+    const spool = this.#spool;
+    if (!this.pairs || (spool !== null && spool.size > 0)) {
+      this.writeCopy(scratch, length);
+      return read === bytes ? this.writeRead(bytes) : this.write(bytes);
+    }
+    const n = this.#socket.writePair!(scratch, length, bytes);
+    if (n === length + bytes.length) {
+      if (read !== null) release(read);
+      return true;
+    }
+    if (n < 0) return true;
+    if (n >= length) return this.#queue(bytes.subarray(n - length));
+    this.#queue(scratch.slice(n, length));
+    return this.#queue(bytes);
   }
 
   /** Writes what waits while the socket takes it; true once nothing waits. */

@@ -114,7 +114,10 @@ export class ResponseRelay {
       return;
     }
     const first = start === 0 && end === body!.length ? body! : body!.subarray(start, end);
-    if (length <= HEAD_COPY_LIMIT && at + length <= HEAD_OUT.length) {
+    if (out.pairs) {
+      // one system call, no copy: a whole read's buffer is free once all of it is sent
+      out.writePair(HEAD_OUT, at, first, body);
+    } else if (length <= HEAD_COPY_LIMIT && at + length <= HEAD_OUT.length) {
       // the head and the first body bytes leave in one write
       HEAD_OUT.set(first, at);
       // copied, and the backend's head with it: a whole read's buffer is free
@@ -175,6 +178,7 @@ export class ResponseRelay {
     let at = this.#chunkOpen ? crlf(SCRATCH, 0) : 0;
     this.#chunkOpen = true;
     at = sizeLine(SCRATCH, at, bytes.length);
+    if (out.pairs) return out.writePair(SCRATCH, at, bytes, read ? bytes : null);
     if (bytes.length > COPY_LIMIT) {
       out.writeCopy(SCRATCH, at);
       return read ? out.writeRead(bytes) : out.write(bytes);

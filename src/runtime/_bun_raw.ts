@@ -14,7 +14,8 @@ import fs from "node:fs";
 import { Buffer } from "node:buffer";
 import process from "node:process";
 import { EventLoop } from "./_event_loop.ts";
-import type { SocketHost } from "./_raw_socket.ts";
+import { READ_SIZE, type SocketHost } from "./_raw_socket.ts";
+import { ReadBuffers } from "./_read_pool.ts";
 import { eventLayout } from "./_sys.ts";
 import { bunSys } from "./_bun_sys.ts";
 
@@ -47,11 +48,11 @@ export function rawHost(
       loop,
       fault: (error) => fault(error),
       noteRead,
-      // a plain view: a Buffer's slice() would share its memory instead of copying it
-      allocate: (size) => {
+      reads: new ReadBuffers(READ_SIZE, (size) => {
+        // a plain view: a Buffer's slice() would share its memory instead of copying it
         const memory = Buffer.allocUnsafe(size);
         return new Uint8Array(memory.buffer, memory.byteOffset, size);
-      },
+      }),
     };
   } catch {
     // no bun:ffi or no epoll: Bun's sockets serve

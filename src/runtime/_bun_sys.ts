@@ -14,6 +14,7 @@ interface Ffi {
     symbols: Record<string, { args: string[]; returns: string }>,
   ): { symbols: Record<string, (...args: unknown[]) => unknown> };
   toArrayBuffer(pointer: number, offset: number, length: number): ArrayBuffer;
+  ptr(view: ArrayBufferView): number;
 }
 
 const SYMBOLS: Record<string, { args: string[]; returns: string }> = {
@@ -24,6 +25,7 @@ const SYMBOLS: Record<string, { args: string[]; returns: string }> = {
   connect: { args: ["i32", "ptr", "u32"], returns: "i32" },
   recv: { args: ["i32", "ptr", "u64", "i32"], returns: "i32" },
   send: { args: ["i32", "ptr", "u64", "i32"], returns: "i32" },
+  sendmsg: { args: ["i32", "ptr", "i32"], returns: "i32" },
   shutdown: { args: ["i32", "i32"], returns: "i32" },
   close: { args: ["i32"], returns: "i32" },
   setsockopt: { args: ["i32", "i32", "i32", "ptr", "u32"], returns: "i32" },
@@ -56,11 +58,41 @@ export function bunSys(): Sys {
     setsockopt: c.setsockopt,
     getsockopt: c.getsockopt,
     getsockname: c.getsockname,
+    sendPair: pairSender(ffi, c.sendmsg),
     epollCreate: c.epoll_create1,
     epollCtl: c.epoll_ctl,
     epollWait: c.epoll_wait,
     errno: () => errno[0]!,
     strerror: (value) => String(c.strerror(value)),
+  };
+}
+
+/**
+ * sendmsg(2) of two pieces: a `struct msghdr` (56 bytes on LP64: the iovec array's address
+ * at 16, their count at 24) over two `struct iovec` (address, length), kept in one buffer
+ * (an ArrayBuffer of its own: its memory stays where it is).
+ */
+function pairSender(
+  ffi: Ffi,
+  sendmsg: (fd: number, message: Uint32Array, flags: number) => number,
+): Sys["sendPair"] {
+  const memory = new Uint32Array(new ArrayBuffer(1024));
+  const message = memory.subarray(0, 14);
+  const vectors = memory.subarray(16, 24);
+  const vectorsAt = ffi.ptr(vectors);
+  const TWO32 = 2 ** 32;
+  const put = (into: Uint32Array, at: number, pointer: number) => {
+    into[at] = pointer % TWO32;
+    into[at + 1] = Math.floor(pointer / TWO32);
+  };
+  put(message, 4, vectorsAt);
+  message[6] = 2;
+  return (fd, first, firstLength, second, secondLength, flags) => {
+    put(vectors, 0, ffi.ptr(first));
+    vectors[2] = firstLength;
+    put(vectors, 4, ffi.ptr(second));
+    vectors[6] = secondLength;
+    return sendmsg(fd, message, flags);
   };
 }
 
@@ -82,6 +114,7 @@ type Libc =
     | "getsockname"
   >
   & {
+    sendmsg(fd: number, message: Uint32Array, flags: number): number;
     epoll_create1: Sys["epollCreate"];
     epoll_ctl: Sys["epollCtl"];
     epoll_wait: Sys["epollWait"];

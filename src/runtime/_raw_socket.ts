@@ -10,6 +10,7 @@
  */
 import type { ConnectEvents, StreamEvents, StreamSocket } from "./types.ts";
 import type { EventLoop, Watcher } from "./_event_loop.ts";
+import type { ReadBuffers } from "./_read_pool.ts";
 import {
   EAGAIN,
   ECONNREFUSED,
@@ -30,8 +31,8 @@ import {
 
 /** Bytes asked of one recv(2). */
 export const READ_SIZE = 65536;
-/** A read this big hands the shared buffer itself to the owner (a new one replaces it), a
- * smaller one a copy of its bytes. */
+/** A read this big lends the shared buffer itself to the owner (the pool gives another), a
+ * smaller one hands over a copy of its bytes. */
 const HAND_OVER_FROM = 16384;
 /** Reads of one socket in one event before others get their turn. */
 const READS_PER_EVENT = 16;
@@ -47,8 +48,8 @@ export interface SocketHost {
   fault(error: Error): void;
   /** A read happened (for the idle collection). */
   noteRead(): void;
-  /** A buffer for reads, of `size` bytes, contents unset: a plain Uint8Array (slice() copies). */
-  allocate(size: number): Uint8Array;
+  /** The buffers big reads are lent in (READ_SIZE bytes each). */
+  reads: ReadBuffers;
 }
 
 let scratch: Uint8Array | null = null;
@@ -101,18 +102,32 @@ export class RawSocket implements StreamSocket, Watcher {
     if (this.#closed || this.#writeEnded || this.#writeFailed) return -1;
     const view = offset === 0 ? bytes : bytes.subarray(offset, offset + length);
     const sys = this.#host.sys;
-    const n = sys.send(this.#fd, view, length, MSG_NOSIGNAL);
+    return this.#sent(sys.send(this.#fd, view, length, MSG_NOSIGNAL), length);
+  }
+
+  /** What a send of `length` bytes that returned `n` means for the caller. */
+  #sent(n: number, length: number): number {
     if (n >= 0) {
       if (n < length) this.#wantDrain = true;
       return n;
     }
-    if (sys.errno() === EAGAIN) {
+    if (this.#host.sys.errno() === EAGAIN) {
       this.#wantDrain = true;
       return 0;
     }
     // EPIPE, ECONNRESET: what the peer sent before may still be read; reads tell the end
     this.#writeFailed = true;
     return -1;
+  }
+
+  writePair(first: Uint8Array, firstLength: number, second: Uint8Array): number {
+    if (firstLength === 0) return this.write(second);
+    if (second.length === 0) return this.write(first, 0, firstLength);
+    if (this.#closed || this.#writeEnded || this.#writeFailed) return -1;
+    const sys = this.#host.sys;
+    const length = firstLength + second.length;
+    const n = sys.sendPair(this.#fd, first, firstLength, second, second.length, MSG_NOSIGNAL);
+    return this.#sent(n, length);
   }
 
   pause(): void {
@@ -211,13 +226,13 @@ export class RawSocket implements StreamSocket, Watcher {
     const sys = host.sys;
     for (let reads = 0; reads < READS_PER_EVENT; reads++) {
       if (this.#paused || this.#closed || this.#readEnded) return;
-      const buffer = scratch ??= host.allocate(READ_SIZE);
+      const buffer = scratch ??= host.reads.take();
       const n = sys.recv(this.#fd, buffer, READ_SIZE, 0);
       if (n > 0) {
         host.noteRead();
         let bytes: Uint8Array;
         if (n >= HAND_OVER_FROM) {
-          bytes = buffer.subarray(0, n);
+          bytes = host.reads.lend(buffer, n);
           scratch = null;
         } else {
           bytes = buffer.slice(0, n);

@@ -15,6 +15,15 @@ export interface Sys {
   connect(fd: number, address: Uint8Array, length: number): number;
   recv(fd: number, into: Uint8Array, length: number, flags: number): number;
   send(fd: number, bytes: Uint8Array, length: number, flags: number): number;
+  /** One sendmsg(2) of `first[0, firstLength)` then `second[0, secondLength)`, both non-empty. */
+  sendPair(
+    fd: number,
+    first: Uint8Array,
+    firstLength: number,
+    second: Uint8Array,
+    secondLength: number,
+    flags: number,
+  ): number;
   shutdown(fd: number, how: number): number;
   close(fd: number): number;
   setsockopt(fd: number, level: number, name: number, value: Int32Array, length: number): number;

@@ -276,6 +276,7 @@ export const bunRuntime: Runtime = {
   listen,
   connect,
   writesCopy: true,
+  readPool: () => ownSockets()?.reads ?? null,
   onFault: (report) => {
     reportFault = report;
     onTlsFault(report);

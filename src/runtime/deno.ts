@@ -224,6 +224,7 @@ export const denoRuntime: Runtime = {
   listen,
   connect,
   writesCopy: false,
+  readPool: () => null,
   onFault: (report) => {
     reportFault = report;
     onTlsFault(report);

@@ -7,6 +7,8 @@
  * closed", and acts through a small synchronous interface. No promise per read or write.
  */
 
+import type { ReadPool } from "../http/release.ts";
+
 /** Where to listen: a TCP host/port or a unix stream socket path. */
 export type ListenAddress =
   | { transport: "tcp"; hostname: string; port: number }
@@ -37,6 +39,12 @@ export interface StreamSocket {
    * caller keeps the rest and writes it again after the `drain` event.
    */
   write(bytes: Uint8Array, offset?: number, length?: number): number;
+  /**
+   * As write() of `first[0, firstLength)` followed by `second`, in one system call where the
+   * socket can (no copy to join them); returns the bytes taken of both together. Optional:
+   * callers join or write twice where it is missing.
+   */
+  writePair?(first: Uint8Array, firstLength: number, second: Uint8Array): number;
   /** Stops `data` events until `resume()`. */
   pause(): void;
   resume(): void;
@@ -206,6 +214,11 @@ export interface Runtime {
   connect(address: ConnectAddress, owner: ConnectEvents): void;
   /** `write()` on connected (and plain accepted) sockets copies before it returns. */
   writesCopy: boolean;
+  /**
+   * Where the engine gives back socket reads it has used up (src/http/release.ts), when the
+   * runtime lends them from a pool; null when reads are fresh buffers, detached instead.
+   */
+  readPool(): ReadPool | null;
   /**
    * Where errors thrown by socket event owners go (bugs: they carry their stack); the
    * socket is then closed and serving goes on.

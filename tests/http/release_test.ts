@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { release, releaseTail } from "../../src/http/release.ts";
+import { release, releaseTail, usePool } from "../../src/http/release.ts";
+import { ReadBuffers } from "../../src/runtime/_read_pool.ts";
 
 Deno.test("release gives back a whole big read, and nothing else", () => {
   const whole = new Uint8Array(20000);
@@ -25,4 +26,30 @@ Deno.test("releaseTail gives back a big buffer only through its last bytes", () 
   const small = new Uint8Array(10000);
   releaseTail(small.subarray(100));
   assert.equal(small.buffer.byteLength, 10000);
+});
+
+Deno.test("release gives a pool's lent read back to it, whole reads only, once", () => {
+  const pool = new ReadBuffers(1024, (size) => new Uint8Array(size));
+  usePool(pool);
+  try {
+    const buffer = pool.take();
+    const read = pool.lend(buffer, 600);
+    release(read.subarray(0, 300));
+    assert.equal(pool.take() === buffer, false, "part of the read: not given back");
+    releaseTail(read.subarray(100, 500));
+    assert.equal(pool.readLength(buffer.buffer), 600, "still lent");
+    releaseTail(read.subarray(100));
+    assert.equal(pool.readLength(buffer.buffer), -2, "back in the pool");
+    assert.equal(buffer.buffer.byteLength, 1024, "reused, never detached");
+    release(read);
+    release(read);
+    assert.equal(pool.take().buffer, buffer.buffer);
+    assert.notEqual(pool.take().buffer, buffer.buffer, "given back once");
+    // buffers that are not the pool's are detached as before
+    const fresh = new Uint8Array(20000);
+    release(fresh);
+    assert.equal(fresh.buffer.byteLength, 0);
+  } finally {
+    usePool(null);
+  }
 });

@@ -95,6 +95,20 @@ export class FakeSys implements Sys {
     f.sent.push(...bytes.subarray(0, n));
     return n;
   }
+  sendPair(
+    fd: number,
+    first: Uint8Array,
+    firstLength: number,
+    second: Uint8Array,
+    secondLength: number,
+  ): number {
+    const joined = new Uint8Array(firstLength + secondLength);
+    joined.set(first.subarray(0, firstLength));
+    joined.set(second.subarray(0, secondLength), firstLength);
+    this.pairs++;
+    return this.send(fd, joined, joined.length);
+  }
+  pairs = 0;
   shutdown(fd: number): number {
     this.fd(fd).shutdown = true;
     return 0;

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { EventLoop } from "../../src/runtime/_event_loop.ts";
 import { RawSocket, READ_SIZE, type SocketHost } from "../../src/runtime/_raw_socket.ts";
 import { rawConnect } from "../../src/runtime/_raw_connect.ts";
+import { ReadBuffers } from "../../src/runtime/_read_pool.ts";
 import { EINPROGRESS, EPOLLERR, EPOLLIN, EPOLLOUT, EPOLLRDHUP } from "../../src/runtime/_sys.ts";
 import type { ConnectEvents, StreamSocket } from "../../src/runtime/types.ts";
 import { ECONNREFUSED, EPIPE, FakeSys, LAYOUT } from "./fake_sys.ts";
@@ -28,7 +29,7 @@ function world(): World {
     loop,
     fault: (error) => faults.push(error),
     noteRead: () => {},
-    allocate: (size) => new Uint8Array(size),
+    reads: new ReadBuffers(READ_SIZE, (size) => new Uint8Array(size)),
   };
   return {
     sys,
