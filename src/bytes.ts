@@ -13,3 +13,13 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/**
+ * Where `byte` first is in `bytes[start, end)`, or -1. Unlike `indexOf`, which searches to
+ * the buffer's end, it never reads past `end`: a request target is searched, not the body
+ * read with it.
+ */
+export function findByte(bytes: Uint8Array, byte: number, start: number, end: number): number {
+  for (let i = start; i < end; i++) if (bytes[i] === byte) return i;
+  return -1;
+}

@@ -4,6 +4,8 @@
  * strings and as uWSGI's router does.
  */
 
+import { findByte } from "../bytes.ts";
+
 function hexValue(code: number): number {
   if (code >= 48 && code <= 57) return code - 48;
   const lower = code | 0x20;
@@ -25,8 +27,8 @@ export function writePathInfo(
   const lengthAt = at;
   at += 2;
   const first = at;
-  const hash = bytes.indexOf(35, start);
-  if (hash >= 0 && hash < end) end = hash;
+  const hash = findByte(bytes, 35, start, end);
+  if (hash >= 0) end = hash;
   // a "/" is held back until the next output byte, so dot segments can swallow it
   let pending = false;
   let i = start;

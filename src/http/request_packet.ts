@@ -19,6 +19,7 @@ import {
   type RequestHead,
 } from "./request_head.ts";
 import { writePathInfo } from "./packet_path.ts";
+import { findByte } from "../bytes.ts";
 
 /** What stays the same for every request of a listener. */
 export interface PacketTemplate {
@@ -210,8 +211,8 @@ export function requestPacket(
   text("REQUEST_METHOD");
   u16(head.methodEnd - head.start);
   copy(bytes, head.start, head.methodEnd);
-  const q = bytes.indexOf(63, head.targetStart);
-  if (q >= 0 && q < head.targetEnd) {
+  const q = findByte(bytes, 63, head.targetStart, head.targetEnd);
+  if (q >= 0) {
     text("PATH_INFO");
     at = writePathInfo(bytes, head.targetStart, q, OUT, at);
     text("REQUEST_URI");

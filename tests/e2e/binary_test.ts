@@ -1,10 +1,12 @@
 /**
- * The binary (Bun build) starts JavaScriptCore with a 32 MB heap floor: it executes itself
- * once more with BUN_JSC_largeHeapSize set (docs/performance.md). What a user sees: one
- * process, the same pid and arguments, one start banner; a value they set is kept.
+ * What only the binary (Bun build) does. It starts JavaScriptCore with a 32 MB heap floor:
+ * it executes itself once more with BUN_JSC_largeHeapSize set (docs/performance.md). What a
+ * user sees: one process, the same pid and arguments, one start banner; a value they set is
+ * kept. And it serves plain HTTP on sockets of its own (src/runtime/_bun_raw.ts), or on
+ * Bun's where asked to.
  */
 import assert from "node:assert/strict";
-import { BUN_BUILD, edgeCommand, freePort, startEdge } from "./helpers.ts";
+import { BUN_BUILD, edgeCommand, freePort, startEdge, startUwsgi } from "./helpers.ts";
 
 const OPTION = "BUN_JSC_largeHeapSize";
 
@@ -38,6 +40,59 @@ Deno.test({
       } finally {
         await edge.stop("SIGINT");
       }
+    }
+  },
+});
+
+/** The epoll sets the process has open: Bun's own, and the binary's for its sockets. */
+function epollSets(pid: number): number {
+  let count = 0;
+  for (const entry of Deno.readDirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (Deno.readLinkSync(`/proc/${pid}/fd/${entry.name}`) === "anon_inode:[eventpoll]") count++;
+    } catch {
+      // closed while listed
+    }
+  }
+  return count;
+}
+
+Deno.test({
+  name:
+    "binary: serves on its own sockets, and on Bun's with UWSGI_EDGE_SOCKETS=bun, to named and numeric nodes alike",
+  ignore: !BUN_BUILD,
+  fn: async () => {
+    const backendPort = freePort();
+    const backend = await startUwsgi(`127.0.0.1:${backendPort}`);
+    try {
+      for (const [mode, sets] of [["", 2], ["bun", 1]] as const) {
+        const port = freePort();
+        const args = [
+          "--http",
+          `127.0.0.1:${port}`,
+          // round robin: a name (Bun's resolver and socket) and a number (either layer)
+          "--http-to",
+          `localhost:${backendPort}`,
+          "--http-to",
+          `127.0.0.1:${backendPort}`,
+        ];
+        const edge = await startEdge(args, { env: mode ? { UWSGI_EDGE_SOCKETS: mode } : {} });
+        try {
+          const body = new Uint8Array(300_000).map((_, i) => i % 251);
+          for (let i = 0; i < 4; i++) {
+            const res = await fetch(`http://127.0.0.1:${port}/echo`, { method: "POST", body });
+            assert.equal(res.status, 200);
+            assert.deepEqual(new Uint8Array(await res.arrayBuffer()), body, `request ${i}`);
+          }
+          assert.equal(epollSets(edge.pid), sets, `UWSGI_EDGE_SOCKETS=${mode}`);
+          assert.match(edge.output, new RegExp(`via localhost:${backendPort}`));
+          assert.match(edge.output, new RegExp(`via 127\\.0\\.0\\.1:${backendPort}`));
+        } finally {
+          await edge.stop("SIGINT");
+        }
+      }
+    } finally {
+      await backend.stop("SIGINT");
     }
   },
 });
