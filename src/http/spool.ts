@@ -9,6 +9,12 @@ import type { TempFile } from "../runtime/types.ts";
 /** Largest piece read back from the file at once. */
 const FILE_READ = 65536;
 
+/**
+ * A piece that is a quarter or less of a buffer this big is copied before it waits: memory
+ * held is then about the bytes counted against the limit, not a read buffer 4-16x bigger.
+ */
+const SHRINK_FROM = 65536;
+
 /** Opens the temporary file when the memory is full. */
 export type OpenTempFile = () => TempFile;
 
@@ -68,7 +74,9 @@ export class Spool {
     this.total += bytes.length;
     // once bytes wait in the file, later ones follow them there: order is kept
     if (this.#fileWritten === this.#fileRead && this.#memory + bytes.length <= this.#memoryLimit) {
-      this.#chunks.push(bytes);
+      // a small part of a big read buffer is copied out: the buffer is not held for it
+      const held = bytes.buffer.byteLength;
+      this.#chunks.push(held >= SHRINK_FROM && held >= 4 * bytes.length ? bytes.slice() : bytes);
       this.#memory += bytes.length;
       SPOOLED.memory += bytes.length;
       return;

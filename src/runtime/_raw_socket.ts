@@ -30,7 +30,7 @@ import {
 } from "./_sys.ts";
 
 /** Bytes asked of one recv(2). */
-export const READ_SIZE = 65536;
+export const READ_SIZE = 262144;
 /** A read this big lends the shared buffer itself to the owner (the pool gives another), a
  * smaller one hands over a copy of its bytes. */
 const HAND_OVER_FROM = 16384;

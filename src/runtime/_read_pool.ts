@@ -7,8 +7,8 @@
  */
 import type { ReadPool } from "../http/release.ts";
 
-/** Free buffers kept (64 KiB each): enough for the reads of one busy turn. */
-const KEEP = 32;
+/** Free buffers kept (256 KiB each): enough for the reads of a busy turn, 2 MiB at most. */
+const KEEP = 8;
 const LENT_FREE = -2;
 
 /** The pool. */
