@@ -5,15 +5,19 @@
  * responses both go through it. Bytes come out in the order they went in.
  */
 import type { TempFile } from "../runtime/types.ts";
+import { releaseTail } from "./release.ts";
 
 /** Largest piece read back from the file at once. */
 const FILE_READ = 65536;
 
 /**
- * A piece that is a quarter or less of a buffer this big is copied before it waits: memory
- * held is then about the bytes counted against the limit, not a read buffer 4-16x bigger.
+ * A piece that is an eighth or less of a buffer this big is copied before it waits: memory
+ * held is then at most 8x the bytes counted against the limit, not a read buffer up to 16x
+ * bigger. Bigger pieces are held as they are (a 64 KiB upload is copied once, into its
+ * packet's write, not twice).
  */
 const SHRINK_FROM = 65536;
+const SHRINK_RATIO = 8;
 
 /** Opens the temporary file when the memory is full. */
 export type OpenTempFile = () => TempFile;
@@ -47,6 +51,18 @@ export class Spool {
     this.#open = open;
   }
 
+  /**
+   * `bytes`, or a copy of them when they are a small part of a big read buffer: the buffer
+   * is then not held for them (and goes back to its pool when the spool holds reads).
+   */
+  #compact(bytes: Uint8Array): Uint8Array {
+    const held = bytes.buffer.byteLength;
+    if (held < SHRINK_FROM || held < SHRINK_RATIO * bytes.length) return bytes;
+    const copy = bytes.slice();
+    if (this.readsFree) releaseTail(bytes);
+    return copy;
+  }
+
   /** Bytes in the queue. */
   get size(): number {
     return this.#memory + this.#fileWritten - this.#fileRead;
@@ -74,9 +90,7 @@ export class Spool {
     this.total += bytes.length;
     // once bytes wait in the file, later ones follow them there: order is kept
     if (this.#fileWritten === this.#fileRead && this.#memory + bytes.length <= this.#memoryLimit) {
-      // a small part of a big read buffer is copied out: the buffer is not held for it
-      const held = bytes.buffer.byteLength;
-      this.#chunks.push(held >= SHRINK_FROM && held >= 4 * bytes.length ? bytes.slice() : bytes);
+      this.#chunks.push(this.#compact(bytes));
       this.#memory += bytes.length;
       SPOOLED.memory += bytes.length;
       return;

@@ -27,11 +27,20 @@ export function noteRead(): void {
   reads++;
 }
 
-/** Starts the checks (once; the timer keeps no process alive). */
-export function startIdleCollection(bun: GcApi): void {
+/**
+ * Starts the checks (once; the timer keeps no process alive). `drop` lets go of what is only
+ * kept for traffic (free read buffers) just before the collection.
+ */
+export function startIdleCollection(bun: GcApi, drop: () => void = () => {}): void {
   if (started) return;
   started = true;
-  const timer = setInterval(idleCheck(() => bun.gc(true)), CHECK_MS);
+  const timer = setInterval(
+    idleCheck(() => {
+      drop();
+      bun.gc(true);
+    }),
+    CHECK_MS,
+  );
   (timer as unknown as { unref?(): void }).unref?.();
 }
 

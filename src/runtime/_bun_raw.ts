@@ -4,7 +4,7 @@
  * still end every wait), turns run by setImmediate. Plain HTTP listeners and connections
  * to unix paths and numeric addresses go through them; TLS, host names, and a machine where
  * they cannot be set up stay on Bun's sockets, as does everything with
- * UWSGI_EDGE_SOCKETS=bun in the environment.
+ * EDGE_SOCKETS=bun in the environment.
  *
  * Why: Bun's socket layer costs more than the engine itself. It copies every read into a
  * fresh buffer, and adds epoll_ctl and setsockopt calls per backend connection; a minimal
@@ -20,7 +20,7 @@ import { eventLayout } from "./_sys.ts";
 import { bunSys } from "./_bun_sys.ts";
 
 /** The environment variable that chooses Bun's sockets instead ("bun"). */
-export const SOCKETS_ENV = "UWSGI_EDGE_SOCKETS";
+const SOCKETS_ENV = "EDGE_SOCKETS";
 
 let host: SocketHost | null | undefined;
 

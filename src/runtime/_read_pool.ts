@@ -7,8 +7,12 @@
  */
 import type { ReadPool } from "../http/release.ts";
 
-/** Free buffers kept (256 KiB each): enough for the reads of a busy turn, 2 MiB at most. */
-const KEEP = 8;
+/**
+ * Free buffers kept (256 KiB each, 16 MiB at most): as many as requests may hold at once
+ * under load (an upload's body waits in its read until the backend connection is made; with
+ * 8 kept, 32 concurrent uploads allocated a buffer for every 4 reads). Dropped when idle.
+ */
+const KEEP = 64;
 const LENT_FREE = -2;
 
 /** The pool. */
@@ -41,6 +45,11 @@ export class ReadBuffers implements ReadPool {
 
   readLength(buffer: ArrayBufferLike): number {
     return this.#lent.get(buffer) ?? -1;
+  }
+
+  /** Drops the free buffers (the process went idle). */
+  trim(): void {
+    this.#free.length = 0;
   }
 
   giveBack(buffer: ArrayBufferLike): void {

@@ -137,7 +137,7 @@ async function listen(
   options: ListenOptions = {},
 ): Promise<StreamListener> {
   const tls = options.tls;
-  startIdleCollection(bun);
+  startIdleCollection(bun, () => ownSockets()?.reads.trim());
   // Bun.listen has no certificate per server name: SNI listeners stay on node:tls
   if (tls && tls.contexts.length > 0) return await listenTls(address, handlers, tls);
   const raw = tls ? null : ownSockets();

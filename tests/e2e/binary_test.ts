@@ -59,7 +59,7 @@ function epollSets(pid: number): number {
 
 Deno.test({
   name:
-    "binary: serves on its own sockets, and on Bun's with UWSGI_EDGE_SOCKETS=bun, to named and numeric nodes alike",
+    "binary: serves on its own sockets, and on Bun's with EDGE_SOCKETS=bun, to named and numeric nodes alike",
   ignore: !BUN_BUILD,
   fn: async () => {
     const backendPort = freePort();
@@ -76,7 +76,7 @@ Deno.test({
           "--http-to",
           `127.0.0.1:${backendPort}`,
         ];
-        const edge = await startEdge(args, { env: mode ? { UWSGI_EDGE_SOCKETS: mode } : {} });
+        const edge = await startEdge(args, { env: mode ? { EDGE_SOCKETS: mode } : {} });
         try {
           const body = new Uint8Array(300_000).map((_, i) => i % 251);
           for (let i = 0; i < 4; i++) {
@@ -84,7 +84,7 @@ Deno.test({
             assert.equal(res.status, 200);
             assert.deepEqual(new Uint8Array(await res.arrayBuffer()), body, `request ${i}`);
           }
-          assert.equal(epollSets(edge.pid), sets, `UWSGI_EDGE_SOCKETS=${mode}`);
+          assert.equal(epollSets(edge.pid), sets, `EDGE_SOCKETS=${mode}`);
           assert.match(edge.output, new RegExp(`via localhost:${backendPort}`));
           assert.match(edge.output, new RegExp(`via 127\\.0\\.0\\.1:${backendPort}`));
         } finally {
