@@ -27,6 +27,7 @@ import { noteRead, startIdleCollection } from "./_bun_idle_gc.ts";
 import { rawHost } from "./_bun_raw.ts";
 import { rawListen } from "./_raw_listener.ts";
 import { rawConnect } from "./_raw_connect.ts";
+import { describe } from "./_bun_errors.ts";
 
 /** The few Bun APIs used here, typed for the Deno type checker. */
 interface BunSocket extends StreamSocket {
@@ -205,25 +206,6 @@ function backendHandlers(tcp: boolean) {
       socket.terminate();
     },
   };
-}
-
-/**
- * Bun's socket errors say only "Failed to connect" or "Failed to listen at ...", their code
- * telling the cause (connect errors other than ENOENT come as ECONNREFUSED): the logs say
- * the cause, in the words of `deno run`.
- */
-const SYSTEM_ERRORS: Record<string, string> = {
-  ENOENT: "No such file or directory (os error 2)",
-  EACCES: "Permission denied (os error 13)",
-  EADDRINUSE: "Address already in use (os error 98)",
-  EADDRNOTAVAIL: "Cannot assign requested address (os error 99)",
-  ECONNREFUSED: "Connection refused (os error 111)",
-};
-
-function describe(error: Error & { code?: string }): Error {
-  const text = SYSTEM_ERRORS[error.code ?? ""];
-  if (text === undefined) return error;
-  return Object.assign(new Error(text), { code: error.code });
 }
 
 let reportFault: (error: Error) => void = (error) => {
