@@ -29,12 +29,15 @@ export class OutQueue {
   #spool: Spool | null = null;
   /** The current response may wait in memory + file (else only up to PAUSE_AT). */
   buffering = false;
+  /** The socket sends two pieces in one call (writePair): joining them by a copy is not needed. */
+  readonly pairs: boolean;
 
   /** `copies`: the socket's write() copies what it takes (the caller may reuse buffers). */
   constructor(socket: ByteSink, limits: BufferLimits, copies: boolean) {
     this.#socket = socket;
     this.#limits = limits;
     this.#copies = copies;
+    this.pairs = copies && socket.writePair !== undefined;
   }
 
   /** Bytes waiting for the client. */
@@ -101,11 +104,6 @@ export class OutQueue {
     return this.write(bytes.slice(n, length));
   }
 
-  /** The socket sends two pieces in one call (writePair): joining them by a copy is not needed. */
-  get pairs(): boolean {
-    return this.#copies && this.#socket.writePair !== undefined;
-  }
-
   /**
    * writeCopy(`scratch`, `length`), then `bytes`, in one system call where the socket can.
    * `read` is the socket read `bytes` came from, given back once all of it was sent (null:
@@ -117,8 +115,7 @@ export class OutQueue {
     bytes: Uint8Array,
     read: Uint8Array | null,
   ): boolean {
-    const spool = this.#spool;
-    if (!this.pairs || (spool !== null && spool.size > 0)) {
+    if (!this.pairs || this.size > 0) {
       this.writeCopy(scratch, length);
       return read === bytes ? this.writeRead(bytes) : this.write(bytes);
     }

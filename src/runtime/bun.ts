@@ -215,9 +215,12 @@ let reportFault: (error: Error) => void = (error) => {
 const TCP_BACKEND = backendHandlers(true);
 const UNIX_BACKEND = backendHandlers(false);
 
+/** Faults of the binary's own sockets go where reportFault points at the time. */
+const rawFault = (error: Error) => reportFault(error);
+
 /** The binary's own sockets (_bun_raw.ts), or null where Bun's serve. */
 function ownSockets() {
-  return rawHost((error) => reportFault(error), noteRead);
+  return rawHost(rawFault, noteRead);
 }
 
 function connect(address: ConnectAddress, owner: ConnectEvents): void {

@@ -4,6 +4,7 @@
  * epoll set whose events the test raises. Only what the raw socket layer uses.
  */
 import { EAGAIN, type EventLayout, type Sys } from "../../src/runtime/_sys.ts";
+import { concatBytes } from "../../src/bytes.ts";
 
 export const LAYOUT: EventLayout = { size: 12, data: 4 };
 export const EPIPE = 32;
@@ -102,12 +103,11 @@ export class FakeSys implements Sys {
     second: Uint8Array,
     secondLength: number,
   ): number {
-    const joined = new Uint8Array(firstLength + secondLength);
-    joined.set(first.subarray(0, firstLength));
-    joined.set(second.subarray(0, secondLength), firstLength);
+    const joined = concatBytes([first.subarray(0, firstLength), second.subarray(0, secondLength)]);
     this.pairs++;
     return this.send(fd, joined, joined.length);
   }
+  /** sendPair() calls made. */
   pairs = 0;
   shutdown(fd: number): number {
     this.fd(fd).shutdown = true;

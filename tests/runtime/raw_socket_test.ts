@@ -152,6 +152,20 @@ Deno.test("RawSocket write() returns what the kernel took; the rest waits for dr
   assert.deepEqual(owner.log, ["drain"], "no drain unless a write fell short");
 });
 
+Deno.test("RawSocket writePair() sends both pieces in one call and counts what was taken", () => {
+  const w = world();
+  const { fd, socket, owner, file } = accepted(w);
+  file.capacity = 5;
+  assert.equal(socket.writePair!(text("3\r\nxx"), 3, text("abc")), 5, "part of both");
+  assert.equal(w.sys.pairs, 1);
+  assert.equal(socket.writePair!(text("1\r\n"), 3, new Uint8Array(0)), 0, "one piece: a write");
+  assert.equal(w.sys.pairs, 1);
+  w.sys.raise(fd, EPOLLOUT);
+  w.turn();
+  assert.deepEqual(owner.log, ["drain"]);
+  assert.equal(new TextDecoder().decode(new Uint8Array(file.sent)), "3\r\nab");
+});
+
 Deno.test("RawSocket refuses writes once a send failed; the read side tells the end", () => {
   const w = world();
   const { fd, socket, owner, file } = accepted(w);
