@@ -1,18 +1,11 @@
 /**
- * JavaScriptCore options of the binary (docs/performance.md has the measurements):
- *
- * - `largeHeapSize`, a 32 MB heap floor. With JavaScriptCore's default (8 MB) the engine's
- *   read buffers set off a collection every few megabytes read: ~700 in 5 s of 64 KiB
- *   uploads, 11-15 µs of pauses per request. 32 MB makes them ~3.5x rarer (5.2 µs per
- *   request): 6-8% less CPU per request on uploads and 64 KiB responses, none more
- *   elsewhere, for ~10-25 MB more peak RSS under load and none idle. The binary's
- *   counterpart of the 64 MB initial heap `deno run` gets.
- * - `maximumFTLCandidateBytecodeCost`, 400: the biggest functions (the request and response
- *   head parsers, the vars writer, the client head writer, the event loop's dispatch: 34 of
- *   the 115 that reach the top tier under hello load) stay in the optimizing tier below it
- *   (DFG). They made ~2/3 of the top tier's compiling (837 -> 303 ms in 5 s of hello), and
- *   the top tier bought them nothing measurable: warm CPU per request level (hello, upload,
- *   stream), the first seconds of every start 7-12% cheaper.
+ * JavaScriptCore options of the binary. Every socket read on Bun is a fresh buffer, and with
+ * JavaScriptCore's default heap sizing (an 8 MB floor) those buffers set off a collection
+ * every few megabytes read: ~700 in 5 s of 64 KiB uploads, 11-15 µs of pauses per request.
+ * A 32 MB floor (`largeHeapSize`) makes them ~3.5x rarer (5.2 µs per request): 6-8% less CPU
+ * per request on uploads and 64 KiB responses, none more elsewhere, for ~10-25 MB more peak
+ * RSS under load and none idle (docs/performance.md). The binary's counterpart of the 64 MB
+ * initial heap `deno run` gets.
  *
  * JavaScriptCore reads its options from the environment (`BUN_JSC_<name>`) before any script
  * runs, so the binary sets them and executes itself again, once, at start: same pid, same
@@ -24,7 +17,6 @@ import process from "node:process";
 /** The options, as environment variables. */
 const JSC_OPTIONS: Readonly<Record<string, string>> = {
   BUN_JSC_largeHeapSize: String(32 << 20),
-  BUN_JSC_maximumFTLCandidateBytecodeCost: "400",
 };
 /** Held in a variable so that the Deno type checker does not resolve it. */
 const FFI_MODULE = "bun:ffi";
