@@ -34,8 +34,8 @@ export interface ClientSide {
   keepAlive: boolean;
   /** `add-header` lines, encoded ("Name: value\r\n" each). */
   addHeaders: Uint8Array;
-  /** More lines of the edge (X-Request-Id, ...), encoded; empty when none. */
-  extra: Uint8Array;
+  /** The X-Request-Id line's value (undefined: no line). */
+  requestId: string | undefined;
   /** The Date line to add when the backend sent none. */
   date: Uint8Array;
   /** `http-auto-gzip` is on. */
@@ -106,7 +106,8 @@ function framingOf(backend: ResponseHead, client: ClientSide): ClientFraming {
 
 /** Builds the client's head for a backend head into HEAD_OUT. */
 export function clientHead(backend: ResponseHead, client: ClientSide): ClientResponse {
-  const room = backend.bodyStart + client.addHeaders.length + client.extra.length + 512;
+  const id = client.requestId;
+  const room = backend.bodyStart + client.addHeaders.length + (id?.length ?? 0) + 512;
   HEAD_OUT = room > SCRATCH.length ? new Uint8Array(room) : SCRATCH;
   at = 0;
   statusLine(backend);
@@ -139,7 +140,12 @@ export function clientHead(backend: ResponseHead, client: ClientSide): ClientRes
   }
   if (!backend.hasDate) bytes(client.date, 0, client.date.length);
   bytes(client.addHeaders, 0, client.addHeaders.length);
-  bytes(client.extra, 0, client.extra.length);
+  if (id !== undefined) {
+    ascii("X-Request-Id: ");
+    ascii(id);
+    HEAD_OUT[at++] = 13;
+    HEAD_OUT[at++] = 10;
+  }
   const keepAlive = client.keepAlive && !backend.connectionClose && framing !== "close";
   if (framing === "chunk") ascii("Transfer-Encoding: chunked\r\n");
   if (!keepAlive) ascii("Connection: close\r\n");

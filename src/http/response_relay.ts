@@ -4,7 +4,7 @@
  * when `http-auto-gzip` applies, and written through the connection's queue. The head and
  * the first body bytes go out in one write.
  */
-import { type ClientFraming, clientHead, HEAD_OUT, latin1 } from "./client_head.ts";
+import { type ClientFraming, clientHead, HEAD_OUT } from "./client_head.ts";
 import type { ResponseHead } from "../uwsgi/response_head.ts";
 import { acceptsGzip, GzipStream } from "./gzip.ts";
 import type { OutQueue } from "./out_queue.ts";
@@ -26,7 +26,6 @@ const COPY_LIMIT = 16384;
  * which cost more than copying 64 KiB (64 KiB responses: 8-13% less proxy CPU).
  */
 const HEAD_COPY_LIMIT = 131072;
-const EMPTY = new Uint8Array(0);
 
 /** Who hears of the relay's progress (the connection). */
 export interface RelayOwner {
@@ -80,7 +79,7 @@ export class ResponseRelay {
       http11: request.http11,
       keepAlive: this.keepAlive,
       addHeaders: ctx.addHeaders,
-      extra: this.#requestId === undefined ? EMPTY : latin1(`X-Request-Id: ${this.#requestId}\r\n`),
+      requestId: this.#requestId,
       date: dateLine(ctx.deadlines.now),
       autoGzip: config.autoGzip,
       acceptsGzip: config.autoGzip && acceptsGzip(request.acceptEncoding),
