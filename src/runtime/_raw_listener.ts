@@ -142,7 +142,7 @@ class Listener {
     const host = this.#host;
     const peer = this.#unix ? NO_PEER : { address: hostOf(peerAddress), port: portOf(peerAddress) };
     if (!this.#unix) host.sys.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, on, 4);
-    const socket = new RawSocket(fd, host);
+    const socket = new RawSocket(fd, host, true);
     try {
       socket.owner = this.#handlers.stream(socket, { peer, tls: false, writesCopy: true });
     } catch (error) {

@@ -1,8 +1,8 @@
 /**
  * A connected stream socket of the binary's own (a descriptor in the EventLoop's epoll set,
  * edge-triggered, read and written by recv(2) and send(2) straight from JavaScript): the
- * StreamSocket the engine drives. A write is one send(2) of the caller's bytes (the kernel
- * copies what it takes; nothing is queued here), a read one recv(2) into a shared buffer.
+ * StreamSocket the engine drives. A read is one recv(2) into a shared buffer; writes are
+ * _raw_writes.ts's (one send(2), or held to the turn's end on accepted sockets).
  *
  * Edge-triggered means an event comes when something changes, once: a read that filled
  * less than the buffer emptied the socket (the next bytes will raise a new event), a read
@@ -11,6 +11,7 @@
 import type { ConnectEvents, StreamEvents, StreamSocket } from "./types.ts";
 import type { EventLoop, Watcher } from "./_event_loop.ts";
 import type { ReadBuffers } from "./_read_pool.ts";
+import { SocketWrites } from "./_raw_writes.ts";
 import {
   EAGAIN,
   ECONNREFUSED,
@@ -21,7 +22,6 @@ import {
   EPOLLIN,
   EPOLLOUT,
   EPOLLRDHUP,
-  MSG_NOSIGNAL,
   osError,
   SHUT_WR,
   SO_ERROR,
@@ -39,6 +39,9 @@ const READS_PER_EVENT = 16;
 /** What every socket is watched for, from its start to its close. */
 export const SOCKET_EVENTS = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 const END_EVENTS = EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+/** What end() or finish() left to do once the held bytes are sent. */
+const AFTER_END = 1;
+const AFTER_FINISH = 2;
 
 /** What the sockets share: the system calls, the loop, where faults go. */
 export interface SocketHost {
@@ -66,9 +69,9 @@ export class RawSocket implements StreamSocket, Watcher {
   #paused = false;
   #readEnded = false;
   #writeEnded = false;
-  /** A send failed (the peer is gone): writes are refused, the read side tells the end. */
-  #writeFailed = false;
-  #wantDrain = false;
+  readonly #writes: SocketWrites;
+  /** AFTER_END or AFTER_FINISH: what waits for the held bytes' send. */
+  #afterHeld = 0;
   /** Reads to take up in a later turn (resumed, or more than one event's share). */
   #readLater = false;
   /** End events (the peer's FIN, an error) seen and not read up to yet. */
@@ -79,9 +82,11 @@ export class RawSocket implements StreamSocket, Watcher {
   /** Events that came while `opened` was not told yet, handled right after. */
   #missed = 0;
 
-  constructor(fd: number, host: SocketHost) {
+  /** `hold`: small writes wait for the end of the loop's turn (accepted sockets). */
+  constructor(fd: number, host: SocketHost, hold = false) {
     this.#fd = fd;
     this.#host = host;
+    this.#writes = new SocketWrites(fd, host, this, hold);
   }
 
   /** The socket was closed (by either side). */
@@ -99,35 +104,28 @@ export class RawSocket implements StreamSocket, Watcher {
   }
 
   write(bytes: Uint8Array, offset = 0, length = bytes.length - offset): number {
-    if (this.#closed || this.#writeEnded || this.#writeFailed) return -1;
-    const view = offset === 0 ? bytes : bytes.subarray(offset, offset + length);
-    const sys = this.#host.sys;
-    return this.#sent(sys.send(this.#fd, view, length, MSG_NOSIGNAL), length);
-  }
-
-  /** What a send of `length` bytes that returned `n` means for the caller. */
-  #sent(n: number, length: number): number {
-    if (n >= 0) {
-      if (n < length) this.#wantDrain = true;
-      return n;
-    }
-    if (this.#host.sys.errno() === EAGAIN) {
-      this.#wantDrain = true;
-      return 0;
-    }
-    // EPIPE, ECONNRESET: what the peer sent before may still be read; reads tell the end
-    this.#writeFailed = true;
-    return -1;
+    if (this.#closed || this.#writeEnded || this.#writes.failed) return -1;
+    return this.#writes.write(bytes, offset, length);
   }
 
   writePair(first: Uint8Array, firstLength: number, second: Uint8Array): number {
     if (firstLength === 0) return this.write(second);
     if (second.length === 0) return this.write(first, 0, firstLength);
-    if (this.#closed || this.#writeEnded || this.#writeFailed) return -1;
-    const sys = this.#host.sys;
-    const length = firstLength + second.length;
-    const n = sys.sendPair(this.#fd, first, firstLength, second, second.length, MSG_NOSIGNAL);
-    return this.#sent(n, length);
+    if (this.#closed || this.#writeEnded || this.#writes.failed) return -1;
+    return this.#writes.writePair(first, firstLength, second);
+  }
+
+  /** Sends the held bytes; once none is left (or the peer is gone), ends as end() or finish() asked. */
+  #flushHeld(): boolean {
+    const writes = this.#writes;
+    const done = writes.flush();
+    if ((done || writes.failed) && this.#afterHeld !== 0) {
+      const after = this.#afterHeld;
+      this.#afterHeld = 0;
+      if (after === AFTER_FINISH) this.#close(undefined);
+      else this.#shutWrite();
+    }
+    return done;
   }
 
   pause(): void {
@@ -146,6 +144,12 @@ export class RawSocket implements StreamSocket, Watcher {
   end(): void {
     if (this.#closed || this.#writeEnded) return;
     this.#writeEnded = true;
+    // what is held leaves first, at the turn's end
+    if (this.#writes.holding) this.#afterHeld = AFTER_END;
+    else this.#shutWrite();
+  }
+
+  #shutWrite(): void {
     if (this.#readEnded) this.#close(undefined);
     else this.#host.sys.shutdown(this.#fd, SHUT_WR);
   }
@@ -154,9 +158,13 @@ export class RawSocket implements StreamSocket, Watcher {
     this.#close(undefined);
   }
 
-  /** Everything taken is with the kernel already: closes now. */
+  /** Closes once everything taken is with the kernel: now, or once the held bytes are sent. */
   finish(): void {
-    this.#close(undefined);
+    if (this.#closed) return;
+    if (!this.#writes.holding) return this.#close(undefined);
+    this.#writeEnded = true;
+    this.#paused = true;
+    this.#afterHeld = AFTER_FINISH;
   }
 
   ready(events: number): void {
@@ -173,8 +181,10 @@ export class RawSocket implements StreamSocket, Watcher {
     }
     if (this.#closed) return;
     if (events & EPOLLERR) return this.#failed();
-    if ((events & EPOLLOUT) && this.#wantDrain) {
-      this.#wantDrain = false;
+    if ((events & EPOLLOUT) && this.#writes.wantDrain) {
+      this.#writes.wantDrain = false;
+      const owed = this.#afterHeld !== 0;
+      if (this.#writes.holding && (!this.#flushHeld() || owed)) return;
       try {
         this.owner?.drain();
       } catch (error) {
@@ -184,6 +194,8 @@ export class RawSocket implements StreamSocket, Watcher {
   }
 
   #later(): void {
+    if (this.#writes.turnEnded() && !this.#writes.wantDrain) this.#flushHeld();
+    if (this.#closed) return;
     if (this.#opening) {
       this.#opening = false;
       try {
@@ -263,7 +275,7 @@ export class RawSocket implements StreamSocket, Watcher {
     } catch (error) {
       return this.#fault(error as Error);
     }
-    if (this.#writeEnded) this.#close(undefined);
+    if (this.#writeEnded && this.#afterHeld === 0) this.#close(undefined);
   }
 
   #failed(): void {
@@ -287,6 +299,7 @@ export class RawSocket implements StreamSocket, Watcher {
   #close(error: Error | undefined): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#writes.drop();
     this.#host.loop.forget(this.#fd);
     this.#host.sys.close(this.#fd);
     const owner = this.owner;

@@ -26,6 +26,7 @@ import { chown, fdLimit, listDir, makeDir, openFds } from "./_limits.ts";
 import { noteRead, startIdleCollection } from "./_bun_idle_gc.ts";
 import { rawHost } from "./_bun_raw.ts";
 import { rawListen } from "./_raw_listener.ts";
+import { trimHeldWrites } from "./_held_writes.ts";
 import { rawConnect } from "./_raw_connect.ts";
 import { describe } from "./_bun_errors.ts";
 
@@ -138,7 +139,10 @@ async function listen(
   options: ListenOptions = {},
 ): Promise<StreamListener> {
   const tls = options.tls;
-  startIdleCollection(bun, () => ownSockets()?.reads.trim());
+  startIdleCollection(bun, () => {
+    ownSockets()?.reads.trim();
+    trimHeldWrites();
+  });
   // Bun.listen has no certificate per server name: SNI listeners stay on node:tls
   if (tls && tls.contexts.length > 0) return await listenTls(address, handlers, tls);
   const raw = tls ? null : ownSockets();
