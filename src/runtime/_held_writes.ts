@@ -2,8 +2,8 @@
  * Small writes to a client held until the end of the event loop's turn (a cork). A send to
  * a client wakes it; woken in the middle of a turn, on a machine with few cores, the client
  * and its next request compete with the rest of the turn's work. Held, a turn's responses
- * leave together as it ends, right before the loop waits: hello, 3 runs of 6-8 interleaved
- * fresh rounds, 1.07-1.09x the req/s with ~10% less CPU per request (docs/performance.md).
+ * leave together as it ends, right before the loop waits: hello's CPU per request was lower
+ * in each of 7 interleaved runs (by 1-13%), its req/s 0.96-1.09x (docs/performance.md).
  *
  * Only writes that fit in HOLD_MAX bytes together are held (a copy: writes copy what they
  * take); a bigger one goes out at once, with what was held before it, in one call. The
