@@ -3,7 +3,7 @@
  * a client wakes it; woken in the middle of a turn, on a machine with few cores, the client
  * and its next request compete with the rest of the turn's work. Held, a turn's responses
  * leave together as it ends, right before the loop waits: hello's CPU per request was lower
- * in each of 7 interleaved runs (by 1-13%), its req/s 0.96-1.09x (docs/performance.md).
+ * in each of 7 interleaved runs (by 0.6-13%), its req/s 0.96-1.09x (docs/performance.md).
  *
  * Only writes that fit in HOLD_MAX bytes together are held (a copy: writes copy what they
  * take); a bigger one goes out at once, with what was held before it, in one call. The
